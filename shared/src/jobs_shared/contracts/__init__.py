@@ -1,0 +1,53 @@
+"""Message contracts: every command and event that crosses RabbitMQ, as pydantic models.
+
+The public part (`SubmitJob` on `jobs.commands` with key `<type>.submit`) is fixed by
+PRODUCT.md; the rest is this system's own catalogue, published as AsyncAPI in
+`docs/asyncapi.yaml`.
+"""
+
+from jobs_shared.contracts.commands import CancelJob, RunJob, SubmitJob
+from jobs_shared.contracts.events import (
+    ItemError,
+    ItemOutcome,
+    ItemOutcomes,
+    JobFailed,
+    JobStarted,
+    JobTotalGrew,
+    JobUpdated,
+    JobSubmitted,
+    TrackerMessage,
+)
+from jobs_shared.contracts.routing import parse_tracker_message
+from jobs_shared.contracts.vocabulary import (
+    TERMINAL_ITEM_STATUSES,
+    TERMINAL_JOB_STATUSES,
+    ItemStatus,
+    JobStatus,
+    JobType,
+    utc_now,
+)
+from jobs_shared.contracts.views import ItemView, JobView
+
+__all__ = [
+    "TERMINAL_ITEM_STATUSES",
+    "TERMINAL_JOB_STATUSES",
+    "CancelJob",
+    "ItemError",
+    "ItemOutcome",
+    "ItemOutcomes",
+    "ItemStatus",
+    "ItemView",
+    "JobFailed",
+    "JobStarted",
+    "JobStatus",
+    "JobSubmitted",
+    "JobTotalGrew",
+    "JobType",
+    "JobUpdated",
+    "JobView",
+    "RunJob",
+    "SubmitJob",
+    "TrackerMessage",
+    "parse_tracker_message",
+    "utc_now",
+]

@@ -1,0 +1,108 @@
+"""Events: what workers report on `jobs.events`, and what the tracker announces on `jobs.updates`.
+
+Workers report item outcomes in batches (`ItemOutcomes`, many per message), because
+one message per item would cap the system at the broker's per-message rate. Every
+event names its job, tenant and type, so the tracker can fold it even if it arrives
+before the job's submit command.
+"""
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from jobs_shared.contracts.commands import CancelJob, SubmitJob
+from jobs_shared.contracts.views import JobView
+from jobs_shared.contracts.vocabulary import ItemStatus, JobType, utc_now
+from jobs_shared.errors import ErrorCategory
+
+
+class JobEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    job_id: str = Field(min_length=1, max_length=128)
+    tenant: str = Field(min_length=1, max_length=128)
+    job_type: JobType
+    at: AwareDatetime = Field(default_factory=utc_now)
+
+
+class JobStarted(JobEvent):
+    """The worker began the job and knows how many items it has (so far)."""
+
+    total_items: int = Field(ge=0)
+    total_final: bool = Field(
+        default=True,
+        description="False while the worker may still discover items (crawls).",
+    )
+
+
+class JobTotalGrew(JobEvent):
+    """The worker discovered more items: `total_items` is the new total, not an increment."""
+
+    total_items: int = Field(ge=0)
+    total_final: bool = True
+
+
+class JobFailed(JobEvent):
+    """A job-level error: the job cannot go on (unreadable file, no items...)."""
+
+    error: str = Field(min_length=1, max_length=2000)
+    category: ErrorCategory
+
+
+class ItemError(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    category: ErrorCategory
+    message: str = Field(max_length=2000)
+
+
+ReportedItemStatus = Literal[
+    ItemStatus.IN_PROGRESS, ItemStatus.SUCCEEDED, ItemStatus.FAILED, ItemStatus.SKIPPED
+]
+
+
+class ItemOutcome(BaseModel):
+    """One thing that happened to one item: it started, succeeded, failed or was skipped."""
+
+    model_config = ConfigDict(frozen=True)
+
+    item_id: str = Field(min_length=1, max_length=512)
+    label: str = Field(default="", max_length=1000)
+    status: ReportedItemStatus
+    attempt: int = Field(default=1, ge=1)
+    at: AwareDatetime
+    started_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the item started, on a final outcome sent without a separate start.",
+    )
+    error: ItemError | None = None
+    result: dict[str, Any] | None = Field(default=None, description="A small summary.")
+
+    @model_validator(mode="after")
+    def _failed_items_say_why(self) -> "ItemOutcome":
+        if self.status == ItemStatus.FAILED and self.error is None:
+            raise ValueError("a failed item outcome needs an error")
+        return self
+
+
+class ItemOutcomes(JobEvent):
+    outcomes: list[ItemOutcome] = Field(min_length=1, max_length=10_000)
+
+
+class JobUpdated(BaseModel):
+    """The tracker's notification after it wrote a job: the gateway pushes it to browsers."""
+
+    job: JobView
+
+
+@dataclass(frozen=True, slots=True)
+class JobSubmitted:
+    """A `SubmitJob` as the tracker folds it: its type (from the routing key) and id settled."""
+
+    job_id: str
+    job_type: JobType
+    command: SubmitJob
+
+
+TrackerMessage = JobSubmitted | CancelJob | JobStarted | JobTotalGrew | JobFailed | ItemOutcomes

@@ -1,0 +1,122 @@
+"""One mapping between domain state and stored documents, shared by both adapters.
+
+Documents hold only JSON types. Times are ISO 8601 UTC strings with microseconds,
+so their text order is their time order and both stores can range-filter them.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from jobs_shared.contracts import ItemStatus, JobStatus, JobType
+from jobs_shared.domain.state import ItemState, JobState
+from jobs_shared.errors import ErrorCategory
+
+Document = dict[str, Any]
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _iso_or_none(moment: datetime | None) -> str | None:
+    return None if moment is None else iso(moment)
+
+
+def _time(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def job_to_doc(job: JobState) -> Document:
+    return {
+        "id": job.id,
+        "type": job.type.value,
+        "tenant": job.tenant,
+        "status": job.status.value,
+        "submitted": job.submitted,
+        "user_email": job.user_email,
+        "user_id": job.user_id,
+        "params": job.params,
+        "metadata": job.metadata,
+        "retry_of": job.retry_of,
+        "created_at": iso(job.created_at),
+        "updated_at": iso(job.updated_at),
+        "started_at": _iso_or_none(job.started_at),
+        "finished_at": _iso_or_none(job.finished_at),
+        "cancel_requested_at": _iso_or_none(job.cancel_requested_at),
+        "total_items": job.total_items,
+        "total_final": job.total_final,
+        "processed_items": job.processed_items,
+        "failed_items": job.failed_items,
+        "skipped_items": job.skipped_items,
+        "error": job.error,
+        "error_category": job.error_category.value if job.error_category else None,
+        "error_counts": {c.value: n for c, n in job.error_counts.items()},
+        "recent_ends": {str(b): n for b, n in job.recent_ends.items()},
+        "last_item_at": _iso_or_none(job.last_item_at),
+    }
+
+
+def job_from_doc(doc: Document) -> JobState:
+    category = doc.get("error_category")
+    return JobState(
+        id=doc["id"],
+        type=JobType(doc["type"]),
+        tenant=doc["tenant"],
+        status=JobStatus(doc["status"]),
+        submitted=doc["submitted"],
+        user_email=doc["user_email"],
+        user_id=doc.get("user_id"),
+        params=doc.get("params") or {},
+        metadata=doc.get("metadata") or {},
+        retry_of=doc.get("retry_of"),
+        created_at=datetime.fromisoformat(doc["created_at"]),
+        updated_at=datetime.fromisoformat(doc["updated_at"]),
+        started_at=_time(doc.get("started_at")),
+        finished_at=_time(doc.get("finished_at")),
+        cancel_requested_at=_time(doc.get("cancel_requested_at")),
+        total_items=doc["total_items"],
+        total_final=doc["total_final"],
+        processed_items=doc["processed_items"],
+        failed_items=doc["failed_items"],
+        skipped_items=doc["skipped_items"],
+        error=doc.get("error"),
+        error_category=ErrorCategory(category) if category else None,
+        error_counts={ErrorCategory(c): n for c, n in (doc.get("error_counts") or {}).items()},
+        recent_ends={int(b): n for b, n in (doc.get("recent_ends") or {}).items()},
+        last_item_at=_time(doc.get("last_item_at")),
+    )
+
+
+def item_to_doc(item: ItemState) -> Document:
+    return {
+        "job_id": item.job_id,
+        "item_id": item.item_id,
+        "status": item.status.value,
+        "label": item.label,
+        "attempts": item.attempts,
+        "started_at": _iso_or_none(item.started_at),
+        "finished_at": _iso_or_none(item.finished_at),
+        "error_category": item.error_category.value if item.error_category else None,
+        "error_message": item.error_message,
+        "result": item.result,
+        "outcome_attempt": item.outcome_attempt,
+        "outcome_at": iso(item.outcome_at),
+    }
+
+
+def item_from_doc(doc: Document) -> ItemState:
+    category = doc.get("error_category")
+    return ItemState(
+        job_id=doc["job_id"],
+        item_id=doc["item_id"],
+        status=ItemStatus(doc["status"]),
+        outcome_at=datetime.fromisoformat(doc["outcome_at"]),
+        label=doc.get("label") or "",
+        attempts=doc["attempts"],
+        started_at=_time(doc.get("started_at")),
+        finished_at=_time(doc.get("finished_at")),
+        error_category=ErrorCategory(category) if category else None,
+        error_message=doc.get("error_message"),
+        result=doc.get("result"),
+        outcome_attempt=doc["outcome_attempt"],
+    )

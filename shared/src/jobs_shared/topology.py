@@ -1,0 +1,118 @@
+"""The RabbitMQ topology: every exchange, queue and binding, in one place.
+
+```
+jobs.commands (topic)  <type>.submit  <type>.cancel  <type>.run -> <worker>.runs
+jobs.events   (topic)  job.started  job.total_grew  job.failed  items.outcomes
+jobs.updates  (fanout) JobUpdated, one per written job per tracker batch
+jobs.dead-letters (direct)  routing key = the consumer queue's name -> <queue>.dlq
+```
+
+Consumer queues are durable quorum queues. Each has a dead-letter queue: messages
+that cannot be decoded are sent there by the consumer with the reason in the
+`x-error` header; messages redelivered more than `DELIVERY_LIMIT` times (a crash
+loop) are dead-lettered by RabbitMQ itself.
+
+The tracker's inbox is single-active-consumer: every write to a job comes from one
+process at a time, so a second tracker replica is a hot standby, never a second
+writer (no lost updates, no double counts).
+"""
+
+from dataclasses import dataclass
+
+from faststream.rabbit import ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
+
+from jobs_shared.contracts import JobType
+from jobs_shared.contracts.routing import EVENT_KEYS, cancel_key, run_key, submit_key
+
+COMMANDS = RabbitExchange("jobs.commands", type=ExchangeType.TOPIC, durable=True)
+EVENTS = RabbitExchange("jobs.events", type=ExchangeType.TOPIC, durable=True)
+UPDATES = RabbitExchange("jobs.updates", type=ExchangeType.FANOUT, durable=True)
+DEAD_LETTERS = RabbitExchange("jobs.dead-letters", type=ExchangeType.DIRECT, durable=True)
+
+DELIVERY_LIMIT = 10
+ERROR_HEADER = "x-error"
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    exchange: RabbitExchange
+    routing_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerQueue:
+    """A durable quorum queue a service consumes, with its bindings and dead-letter queue."""
+
+    name: str
+    bindings: tuple[Binding, ...]
+    single_active_consumer: bool = False
+
+    @property
+    def dead_letter_name(self) -> str:
+        return f"{self.name}.dlq"
+
+    def queue(self) -> RabbitQueue:
+        arguments: dict[str, object] = {
+            "x-dead-letter-exchange": DEAD_LETTERS.name,
+            "x-dead-letter-routing-key": self.name,
+            "x-delivery-limit": DELIVERY_LIMIT,
+        }
+        if self.single_active_consumer:
+            arguments["x-single-active-consumer"] = True
+        return RabbitQueue(
+            self.name,
+            queue_type=QueueType.QUORUM,
+            durable=True,
+            arguments=arguments,  # type: ignore[arg-type]
+        )
+
+    def dead_letter_queue(self) -> RabbitQueue:
+        return RabbitQueue(
+            self.dead_letter_name,
+            queue_type=QueueType.QUORUM,
+            durable=True,
+            routing_key=self.name,
+        )
+
+
+TRACKER_INBOX = ConsumerQueue(
+    name="job-tracker.inbox",
+    bindings=(
+        *(Binding(COMMANDS, submit_key(t)) for t in JobType),
+        *(Binding(COMMANDS, cancel_key(t)) for t in JobType),
+        *(Binding(EVENTS, key) for key in EVENT_KEYS.values()),
+    ),
+    single_active_consumer=True,
+)
+
+WORKER_SERVICES: dict[JobType, str] = {
+    JobType.DOCUMENT_INGESTION: "ingestion",
+    JobType.ENRICHMENT: "enrichment",
+    JobType.CRAWL: "crawler",
+    JobType.EXPORT: "exporter",
+}
+"""The worker service that runs each job type."""
+
+RUN_QUEUES: dict[JobType, ConsumerQueue] = {
+    job_type: ConsumerQueue(name=f"{service}.runs", bindings=(Binding(COMMANDS, run_key(job_type)),))
+    for job_type, service in WORKER_SERVICES.items()
+}
+"""Where each worker takes its `RunJob` commands. Declared with the rest of the topology,
+so a job submitted before its worker first starts waits in the queue instead of being
+dropped by an exchange with no binding. Their depth is the queue depth per type."""
+
+CONSUMER_QUEUES: tuple[ConsumerQueue, ...] = (TRACKER_INBOX, *RUN_QUEUES.values())
+
+
+async def declare_topology(broker: RabbitBroker) -> None:
+    """Declare every exchange, consumer queue, binding and dead-letter queue. Idempotent."""
+    for exchange in (COMMANDS, EVENTS, UPDATES, DEAD_LETTERS):
+        await broker.declare_exchange(exchange)
+    dead_letters = await broker.declare_exchange(DEAD_LETTERS)
+    for consumer in CONSUMER_QUEUES:
+        queue = await broker.declare_queue(consumer.queue())
+        for binding in consumer.bindings:
+            exchange = await broker.declare_exchange(binding.exchange)
+            await queue.bind(exchange, routing_key=binding.routing_key)
+        dlq = await broker.declare_queue(consumer.dead_letter_queue())
+        await dlq.bind(dead_letters, routing_key=consumer.name)
