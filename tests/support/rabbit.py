@@ -18,7 +18,9 @@ def _rabbitmqctl(*args: str) -> None:
 def temporary_vhost(prefix: str = "jobs-test") -> Iterator[str]:
     """Create a vhost, yield its AMQP URL, delete it (and every queue in it) afterwards."""
     if shutil.which("rabbitmqctl") is None:
-        raise RuntimeError("rabbitmqctl is needed to create a test vhost (apt-get install rabbitmq-server)")
+        raise RuntimeError(
+            "rabbitmqctl is needed to create a test vhost (apt-get install rabbitmq-server)"
+        )
     vhost = f"{prefix}-{uuid.uuid4().hex[:12]}"
     _rabbitmqctl("add_vhost", vhost)
     try:

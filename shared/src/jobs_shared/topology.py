@@ -94,7 +94,9 @@ WORKER_SERVICES: dict[JobType, str] = {
 """The worker service that runs each job type."""
 
 RUN_QUEUES: dict[JobType, ConsumerQueue] = {
-    job_type: ConsumerQueue(name=f"{service}.runs", bindings=(Binding(COMMANDS, run_key(job_type)),))
+    job_type: ConsumerQueue(
+        name=f"{service}.runs", bindings=(Binding(COMMANDS, run_key(job_type)),)
+    )
     for job_type, service in WORKER_SERVICES.items()
 }
 """Where each worker takes its `RunJob` commands. Declared with the rest of the topology,

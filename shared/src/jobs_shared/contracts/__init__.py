@@ -12,12 +12,13 @@ from jobs_shared.contracts.events import (
     ItemOutcomes,
     JobFailed,
     JobStarted,
+    JobSubmitted,
     JobTotalGrew,
     JobUpdated,
-    JobSubmitted,
     TrackerMessage,
 )
 from jobs_shared.contracts.routing import parse_tracker_message
+from jobs_shared.contracts.views import ItemView, JobView
 from jobs_shared.contracts.vocabulary import (
     TERMINAL_ITEM_STATUSES,
     TERMINAL_JOB_STATUSES,
@@ -26,7 +27,6 @@ from jobs_shared.contracts.vocabulary import (
     JobType,
     utc_now,
 )
-from jobs_shared.contracts.views import ItemView, JobView
 
 __all__ = [
     "TERMINAL_ITEM_STATUSES",

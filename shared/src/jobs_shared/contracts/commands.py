@@ -23,7 +23,9 @@ class SubmitJob(BaseModel):
     user_email: str = Field(min_length=1, max_length=320)
     params: dict[str, Any] = Field(default_factory=dict)
     user_id: str | None = Field(default=None, description="The submitter's `sub` claim.")
-    retry_of: str | None = Field(default=None, description="The job whose failed items this retries.")
+    retry_of: str | None = Field(
+        default=None, description="The job whose failed items this retries."
+    )
     metadata: dict[str, Any] = Field(
         default_factory=dict, description="What the job works on: file name, size, URL."
     )

@@ -106,7 +106,9 @@ def fold_batch(
 
 def join_item(item: ItemState | None, job_id: str, outcome: ItemOutcome) -> ItemState:
     """The join of an item's state with one more outcome. Returns `item` itself if unchanged."""
-    started = outcome.started_at or (outcome.at if outcome.status == ItemStatus.IN_PROGRESS else None)
+    started = outcome.started_at or (
+        outcome.at if outcome.status == ItemStatus.IN_PROGRESS else None
+    )
     if item is None:
         return _item_from(job_id, outcome, started)
     label = max(item.label, outcome.label)
