@@ -5,7 +5,7 @@ One class for all services, so a variable means the same thing everywhere.
 
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     http_port: int = 8000
     http_host: str = "127.0.0.1"
     blob_dir: Path = Path("var/blobs")
+    """Uploads in embedded mode (a `sqlite:///` store); with MongoDB they go to GridFS."""
+    upload_max_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
+    """`JOBS_UPLOAD_MAX_BYTES`: the largest document `POST /documents` accepts (100 MiB)."""
     allow_private_networks: bool = False
     public_url: str = ""
     """Where users reach the gateway (for links printed by the CLI); defaults to the port."""

@@ -2,7 +2,10 @@
 
 ```
 jobs.commands (topic)  <type>.submit  <type>.cancel  <type>.run -> <worker>.runs
+                       <type>.cancel -> one exclusive queue per worker replica
+jobs.work     (topic)  <type>.items -> <worker>.items  (WorkChunk, many items each)
 jobs.events   (topic)  job.started  job.total_grew  job.failed  items.outcomes
+                       worker.heartbeat (no queue bound yet)
 jobs.updates  (fanout) JobUpdated, one per written job per tracker batch
 jobs.dead-letters (direct)  routing key = the consumer queue's name -> <queue>.dlq
 ```
@@ -12,6 +15,10 @@ that cannot be decoded are sent there by the consumer with the reason in the
 `x-error` header; messages redelivered more than `DELIVERY_LIMIT` times (a crash
 loop) are dead-lettered by RabbitMQ itself.
 
+A worker plans a job from `<worker>.runs` and publishes its items in chunks to
+`<worker>.items`, a plain competing-consumers queue: every replica of the worker takes
+chunks from it, so one large job is spread over all replicas.
+
 The tracker's inbox is single-active-consumer: every write to a job comes from one
 process at a time, so a second tracker replica is a hot standby, never a second
 writer (no lost updates, no double counts).
@@ -20,11 +27,14 @@ writer (no lost updates, no double counts).
 from dataclasses import dataclass
 
 from faststream.rabbit import ExchangeType, QueueType, RabbitBroker, RabbitExchange, RabbitQueue
+from faststream.rabbit.schemas.queue import QuorumQueueArgs
 
 from jobs_shared.contracts import JobType
 from jobs_shared.contracts.routing import EVENT_KEYS, cancel_key, run_key, submit_key
+from jobs_shared.contracts.work import items_key
 
 COMMANDS = RabbitExchange("jobs.commands", type=ExchangeType.TOPIC, durable=True)
+WORK = RabbitExchange("jobs.work", type=ExchangeType.TOPIC, durable=True)
 EVENTS = RabbitExchange("jobs.events", type=ExchangeType.TOPIC, durable=True)
 UPDATES = RabbitExchange("jobs.updates", type=ExchangeType.FANOUT, durable=True)
 DEAD_LETTERS = RabbitExchange("jobs.dead-letters", type=ExchangeType.DIRECT, durable=True)
@@ -52,7 +62,7 @@ class ConsumerQueue:
         return f"{self.name}.dlq"
 
     def queue(self) -> RabbitQueue:
-        arguments: dict[str, object] = {
+        arguments: QuorumQueueArgs = {
             "x-dead-letter-exchange": DEAD_LETTERS.name,
             "x-dead-letter-routing-key": self.name,
             "x-delivery-limit": DELIVERY_LIMIT,
@@ -60,10 +70,7 @@ class ConsumerQueue:
         if self.single_active_consumer:
             arguments["x-single-active-consumer"] = True
         return RabbitQueue(
-            self.name,
-            queue_type=QueueType.QUORUM,
-            durable=True,
-            arguments=arguments,  # type: ignore[arg-type]
+            self.name, queue_type=QueueType.QUORUM, durable=True, arguments=arguments
         )
 
     def dead_letter_queue(self) -> RabbitQueue:
@@ -103,18 +110,28 @@ RUN_QUEUES: dict[JobType, ConsumerQueue] = {
 so a job submitted before its worker first starts waits in the queue instead of being
 dropped by an exchange with no binding. Their depth is the queue depth per type."""
 
-CONSUMER_QUEUES: tuple[ConsumerQueue, ...] = (TRACKER_INBOX, *RUN_QUEUES.values())
+ITEM_QUEUES: dict[JobType, ConsumerQueue] = {
+    job_type: ConsumerQueue(name=f"{service}.items", bindings=(Binding(WORK, items_key(job_type)),))
+    for job_type, service in WORKER_SERVICES.items()
+}
+"""Where each worker's replicas take the chunks of items its planner published."""
+
+CONSUMER_QUEUES: tuple[ConsumerQueue, ...] = (
+    TRACKER_INBOX,
+    *RUN_QUEUES.values(),
+    *ITEM_QUEUES.values(),
+)
 
 
 async def declare_topology(broker: RabbitBroker) -> None:
     """Declare every exchange, consumer queue, binding and dead-letter queue. Idempotent."""
-    for exchange in (COMMANDS, EVENTS, UPDATES, DEAD_LETTERS):
+    for exchange in (COMMANDS, WORK, EVENTS, UPDATES, DEAD_LETTERS):
         await broker.declare_exchange(exchange)
     dead_letters = await broker.declare_exchange(DEAD_LETTERS)
     for consumer in CONSUMER_QUEUES:
         queue = await broker.declare_queue(consumer.queue())
         for binding in consumer.bindings:
-            exchange = await broker.declare_exchange(binding.exchange)
-            await queue.bind(exchange, routing_key=binding.routing_key)
+            source = await broker.declare_exchange(binding.exchange)
+            await queue.bind(source, routing_key=binding.routing_key)
         dlq = await broker.declare_queue(consumer.dead_letter_queue())
         await dlq.bind(dead_letters, routing_key=consumer.name)

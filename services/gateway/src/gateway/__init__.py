@@ -1,0 +1,1 @@
+"""The gateway: MerchantOps Jobs' public REST API (and, later, its WebSocket and web UI)."""

@@ -27,6 +27,7 @@ from jobs_shared.contracts.vocabulary import (
     JobType,
     utc_now,
 )
+from jobs_shared.contracts.work import WorkChunk, WorkerHeartbeat, WorkItem
 
 __all__ = [
     "TERMINAL_ITEM_STATUSES",
@@ -48,6 +49,9 @@ __all__ = [
     "RunJob",
     "SubmitJob",
     "TrackerMessage",
+    "WorkChunk",
+    "WorkItem",
+    "WorkerHeartbeat",
     "parse_tracker_message",
     "utc_now",
 ]

@@ -12,6 +12,13 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from jobs_shared.contracts.vocabulary import JobType, utc_now
 
+RETRY_ITEMS_PARAM = "retry_items"
+"""The param of a retry job that lists the item ids to redo (the original's failed items).
+
+The gateway's retry copies the original's params and adds this; the worker runtime's
+planner then keeps only the listed items of whatever the worker's plan yields.
+"""
+
 
 class SubmitJob(BaseModel):
     """Start a job. A second submit with the same `job_id` creates nothing new."""
@@ -30,6 +37,16 @@ class SubmitJob(BaseModel):
         default_factory=dict, description="What the job works on: file name, size, URL."
     )
     submitted_at: AwareDatetime = Field(default_factory=utc_now)
+
+
+CANCEL_FENCE_SECONDS = 0.5
+"""The cancel protocol's one timing promise, shared by both of its ends.
+
+A worker replica starts an item of a job only while its latest store read of that job,
+begun at most this long before the item's start, showed it not cancelled; the gateway
+answers a cancel this long after it saw the store show the job `cancelled`. Together:
+no item starts after the answer, however late a replica hears the `CancelJob` itself.
+"""
 
 
 class CancelJob(BaseModel):

@@ -49,4 +49,7 @@ class JobView(BaseModel):
     params: dict[str, Any]
     metadata: dict[str, Any]
     retry_of: str | None
+    retried_by: list[str] = Field(
+        default_factory=list, description="Jobs retrying this one's failed items, oldest first."
+    )
     cancel_requested_at: datetime | None

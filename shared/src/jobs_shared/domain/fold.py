@@ -11,6 +11,9 @@ Job status follows PRODUCT.md §2: `pending` until work is seen, `in_progress` w
 items run, then `completed` / `partial_success` / `failed` once every item of a final
 total has ended; `failed` (job-level error) and `cancelled` end it at once.
 Terminal statuses never change again, but late item outcomes still count.
+
+A retry (a submit with `retry_of`) is listed in its original's `retried_by` when the
+submit is folded, so each job shows its link without a search at read time.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -66,6 +69,8 @@ def keys_to_load(messages: Iterable[TrackerMessage]) -> tuple[set[str], set[Item
     item_keys: set[ItemKey] = set()
     for message in messages:
         job_ids.add(message.job_id)
+        if isinstance(message, JobSubmitted) and message.command.retry_of:
+            job_ids.add(message.command.retry_of)  # it lists the retry in `retried_by`
         if isinstance(message, ItemOutcomes):
             item_keys.update((message.job_id, o.item_id) for o in message.outcomes)
     return job_ids, item_keys
@@ -86,6 +91,7 @@ def fold_batch(
             continue
         if isinstance(message, JobSubmitted):
             _apply_submit(job, message)
+            _link_retry(job, jobs, result, now)
         elif isinstance(message, CancelJob):
             _apply_cancel(job, message)
         elif isinstance(message, JobStarted | JobTotalGrew):
@@ -148,9 +154,7 @@ def _working_job(
         return job
     loaded = jobs.get(message.job_id)
     if loaded is not None:
-        job = replace(
-            loaded, error_counts=dict(loaded.error_counts), recent_ends=dict(loaded.recent_ends)
-        )
+        job = _working_copy(loaded)
     elif isinstance(message, CancelJob):
         return None  # nothing to cancel: the job was never seen
     elif isinstance(message, JobSubmitted):
@@ -173,6 +177,16 @@ def _working_job(
     return job
 
 
+def _working_copy(loaded: JobState) -> JobState:
+    """A loaded job this batch may change (the fold never mutates its inputs)."""
+    return replace(
+        loaded,
+        error_counts=dict(loaded.error_counts),
+        recent_ends=dict(loaded.recent_ends),
+        retried_by=list(loaded.retried_by),
+    )
+
+
 def _apply_submit(job: JobState, message: JobSubmitted) -> None:
     command = message.command
     if job.submitted:
@@ -184,6 +198,25 @@ def _apply_submit(job: JobState, message: JobSubmitted) -> None:
     job.metadata = command.metadata
     job.retry_of = command.retry_of
     job.created_at = min(job.created_at, command.submitted_at)
+
+
+def _link_retry(
+    retry: JobState, jobs: Mapping[str, JobState], result: FoldResult, now: datetime
+) -> None:
+    """List `retry` in its original's `retried_by`, once, however often its submit arrives.
+
+    Checked on every submit, not only the first: a store without transactions may have
+    saved the retry but not its original before a crash. Only within one tenant.
+    """
+    if retry.retry_of in (None, retry.id):
+        return
+    original = result.jobs.get(retry.retry_of) or jobs.get(retry.retry_of)
+    if original is None or original.tenant != retry.tenant or retry.id in original.retried_by:
+        return
+    if original.id not in result.jobs:
+        original = result.jobs[original.id] = _working_copy(original)
+    original.retried_by.append(retry.id)
+    original.updated_at = now
 
 
 def _apply_cancel(job: JobState, message: CancelJob) -> None:

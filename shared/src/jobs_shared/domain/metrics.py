@@ -45,6 +45,7 @@ def job_view(job: JobState, now: datetime) -> JobView:
         params=job.params,
         metadata=job.metadata,
         retry_of=job.retry_of,
+        retried_by=list(job.retried_by),
         cancel_requested_at=job.cancel_requested_at,
     )
 

@@ -26,6 +26,8 @@ class JobState:
     params: dict[str, Any] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
     retry_of: str | None = None
+    retried_by: list[str] = field(default_factory=list)
+    """Jobs retrying this one's failed items, oldest first."""
     started_at: datetime | None = None
     finished_at: datetime | None = None
     cancel_requested_at: datetime | None = None

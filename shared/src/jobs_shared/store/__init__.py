@@ -1,6 +1,29 @@
-"""The store port (what the services need from storage) and its two adapters."""
+"""The store ports (what the services need from storage: jobs, the catalog) and their adapters."""
 
+from jobs_shared.store.catalog_port import (
+    CatalogStore,
+    Product,
+    ProductCursor,
+    ProductData,
+    ProductQuery,
+    ProductSource,
+    product_id,
+)
+from jobs_shared.store.factory import is_mongo_url, open_catalog, open_store
 from jobs_shared.store.port import JobCursor, JobQuery, JobStore
-from jobs_shared.store.factory import open_store
 
-__all__ = ["JobCursor", "JobQuery", "JobStore", "open_store"]
+__all__ = [
+    "CatalogStore",
+    "JobCursor",
+    "JobQuery",
+    "JobStore",
+    "Product",
+    "ProductCursor",
+    "ProductData",
+    "ProductQuery",
+    "ProductSource",
+    "is_mongo_url",
+    "open_catalog",
+    "open_store",
+    "product_id",
+]

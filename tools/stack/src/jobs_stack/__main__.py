@@ -30,6 +30,7 @@ class Service:
 SERVICES = (
     Service("job-tracker", "job_tracker", 8001),
     Service("gateway", "gateway", 8000),
+    Service("ingestion", "ingestion", 8002),
 )
 
 _COLOURS = ("36", "35", "33", "32", "34", "31")

@@ -1,0 +1,381 @@
+"""Items folded per second by the job tracker, through real RabbitMQ into SQLite.
+
+    uv run python -m bench.tracker_throughput [--scenario big|many|all]
+        [--reporting separate|coalesced|both] [--no-write]
+
+Scenarios: `big` is one job of 100,000 items, `many` is 1,000 jobs of 100 items. Each
+runs against a fresh RabbitMQ vhost and a fresh SQLite file, with the tracker in a
+child process (`uv run job-tracker`). The bench publishes as a worker would: a submit
+per job, `JobStarted` with the total, then `ItemOutcomes` of 100 outcomes per message,
+about 6 % of the items failing across four error categories. `separate`: each item is
+reported twice, a start and then its final outcome (two messages per hundred items);
+`coalesced`: only the final outcome, carrying `started_at` (one message per hundred).
+
+The clock runs from the first publish until the store shows every job terminal with
+exact counters (polled every 20 ms). Each scenario runs `--repeat` times (default 3) and
+the median is kept, since the two cores are shared. Prints a table and replaces the
+`## tracker_throughput` section of docs/benchmarks.md. Goal: >= 50,000 items/s.
+Run it from the repository root as a module (it borrows the tests' vhost helper), and
+not beside the test suite: the machine has two cores.
+"""
+
+import argparse
+import asyncio
+import os
+import platform
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from asyncio.subprocess import Process
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aio_pika
+import httpx
+from faststream.rabbit import RabbitBroker
+from tqdm import tqdm
+
+from jobs_shared.contracts import (
+    TERMINAL_JOB_STATUSES,
+    ItemOutcome,
+    ItemOutcomes,
+    ItemStatus,
+    JobStarted,
+    JobType,
+    SubmitJob,
+)
+from jobs_shared.contracts.events import ItemError
+from jobs_shared.contracts.routing import event_key, submit_key
+from jobs_shared.errors import ErrorCategory
+from jobs_shared.store.sqlite import SqliteJobStore
+from jobs_shared.topology import COMMANDS, EVENTS, declare_topology
+from tests.support.rabbit import temporary_vhost
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "benchmarks.md"
+GOAL_ITEMS_PER_SECOND = 50_000
+ITEMS_PER_MESSAGE = 100
+FAIL_EVERY = 16
+"""One item in 16 fails (6.25 %)."""
+CATEGORIES = (
+    ErrorCategory.TIMEOUT,
+    ErrorCategory.URL_UNREACHABLE,
+    ErrorCategory.RATE_LIMITED,
+    ErrorCategory.VALIDATION_ERROR,
+)
+SCENARIOS = {"big": (1, 100_000), "many": (1_000, 100)}
+"""name: (jobs, items per job)"""
+PUBLISH_WINDOW = 64
+"""Messages published before waiting for their confirms, as a batching worker would."""
+T0 = datetime(2030, 1, 1, tzinfo=UTC)
+POLL_SECONDS = 0.02
+"""How often the store is asked how many jobs are still unfinished."""
+TENANT = "bench"
+
+
+@dataclass(frozen=True, slots=True)
+class Expected:
+    processed: int
+    failed: int
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    scenario: str
+    reporting: str
+    jobs: int
+    items: int
+    messages: int
+    runs: tuple[float, ...]
+    """Seconds, one per run."""
+
+    @property
+    def repeat(self) -> int:
+        return len(self.runs)
+
+    @property
+    def seconds(self) -> float:
+        return statistics.median(self.runs)
+
+    @property
+    def items_per_second(self) -> float:
+        return self.items / self.seconds
+
+    @property
+    def range_text(self) -> str:
+        return f"{self.items / max(self.runs):,.0f}–{self.items / min(self.runs):,.0f}"
+
+
+def job_ids(jobs: int) -> list[str]:
+    return [f"bench-{n:05d}" for n in range(jobs)]
+
+
+def messages_for(
+    jobs: int, items: int, reporting: str
+) -> tuple[list[tuple[str, str, bytes]], dict[str, Expected]]:
+    """Every (exchange, routing key, body) to publish, in order, and the exact answer.
+
+    Submits and starts first, then the outcome messages of all jobs interleaved (a pool
+    of workers reports many jobs at once)."""
+    job_type = JobType.ENRICHMENT
+    ids = job_ids(jobs)
+    head: list[tuple[str, str, bytes]] = []
+    per_job: list[list[tuple[str, str, bytes]]] = []
+    expected: dict[str, Expected] = {}
+    for job_id in ids:
+        submit = SubmitJob(job_id=job_id, tenant=TENANT, user_email="bench@acme.test")
+        head.append((COMMANDS.name, submit_key(job_type), submit.model_dump_json().encode()))
+        start = JobStarted(job_id=job_id, tenant=TENANT, job_type=job_type, total_items=items)
+        head.append((EVENTS.name, event_key(start), start.model_dump_json().encode()))
+        bodies = []
+        for first in range(0, items, ITEMS_PER_MESSAGE):
+            numbers = range(first, min(first + ITEMS_PER_MESSAGE, items))
+            if reporting == "separate":
+                bodies.append(_starts(job_id, job_type, numbers))
+            bodies.append(_finals(job_id, job_type, numbers, with_start=reporting == "coalesced"))
+        per_job.append([(EVENTS.name, "items.outcomes", body) for body in bodies])
+        failed = len(range(0, items, FAIL_EVERY))
+        expected[job_id] = Expected(processed=items - failed, failed=failed)
+    interleaved = [m for group in _round_robin(per_job) for m in group]
+    return head + interleaved, expected
+
+
+def _round_robin(
+    lists: list[list[tuple[str, str, bytes]]],
+) -> Iterator[list[tuple[str, str, bytes]]]:
+    longest = max(len(each) for each in lists)
+    for n in range(longest):
+        yield [each[n] for each in lists if n < len(each)]
+
+
+def _starts(job_id: str, job_type: JobType, numbers: range) -> bytes:
+    outcomes = [
+        ItemOutcome(item_id=f"i{n:06d}", status=ItemStatus.IN_PROGRESS, at=_started(n))
+        for n in numbers
+    ]
+    event = ItemOutcomes(job_id=job_id, tenant=TENANT, job_type=job_type, outcomes=outcomes)
+    return event.model_dump_json().encode()
+
+
+def _finals(job_id: str, job_type: JobType, numbers: range, *, with_start: bool) -> bytes:
+    outcomes = []
+    for n in numbers:
+        failed = n % FAIL_EVERY == 0
+        category = CATEGORIES[n // FAIL_EVERY % len(CATEGORIES)]
+        outcomes.append(
+            ItemOutcome(
+                item_id=f"i{n:06d}",
+                label=f"product {n}",
+                status=ItemStatus.FAILED if failed else ItemStatus.SUCCEEDED,
+                at=_started(n) + timedelta(milliseconds=5),
+                started_at=_started(n) if with_start else None,
+                error=ItemError(category=category, message="boom") if failed else None,
+                result=None if failed else {"fields": 3},
+            )
+        )
+    event = ItemOutcomes(job_id=job_id, tenant=TENANT, job_type=job_type, outcomes=outcomes)
+    return event.model_dump_json().encode()
+
+
+def _started(n: int) -> datetime:
+    return T0 + timedelta(milliseconds=n)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def wait_ready(port: int, tracker: Process) -> None:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if tracker.returncode is not None:
+                raise RuntimeError("the tracker exited while starting")
+            try:
+                if (await http.get("/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise TimeoutError("the tracker did not become ready within 60 s")
+
+
+async def publish(amqp_url: str, messages: list[tuple[str, str, bytes]]) -> None:
+    connection = await aio_pika.connect_robust(amqp_url)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+        exchanges = {name: await channel.get_exchange(name) for name in {m[0] for m in messages}}
+        for start in range(0, len(messages), PUBLISH_WINDOW):
+            await asyncio.gather(
+                *(
+                    exchanges[exchange].publish(
+                        aio_pika.Message(body, content_type="application/json"),
+                        routing_key=key,
+                    )
+                    for exchange, key, body in messages[start : start + PUBLISH_WINDOW]
+                )
+            )
+
+
+async def wait_exact(
+    store: SqliteJobStore, expected: dict[str, Expected], total_items: int
+) -> None:
+    """Poll until every job is terminal with exact counters.
+
+    Reading every job each time would steal the tracker's CPU (two cores), so the frequent
+    poll only counts unfinished jobs (an index range); the jobs themselves are read for
+    the progress bar twice a second, and once more when nothing is left unfinished."""
+    seen_unfinished = False
+    last_read = 0.0
+    with tqdm(total=total_items, unit="item", unit_scale=True, leave=False) as bar:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            unfinished = await store.count_active(TENANT)
+            seen_unfinished = seen_unfinished or bool(unfinished)
+            if (seen_unfinished and not unfinished) or time.monotonic() - last_read > 0.5:
+                last_read = time.monotonic()
+                jobs = await store.load_jobs(expected)
+                bar.update(sum(j.processed_items + j.failed_items for j in jobs.values()) - bar.n)
+                if len(jobs) == len(expected) and all(
+                    j.status in TERMINAL_JOB_STATUSES for j in jobs.values()
+                ):
+                    wrong = {
+                        j.id: (j.processed_items, j.failed_items, j.status)
+                        for j in jobs.values()
+                        if (j.processed_items, j.failed_items)
+                        != (expected[j.id].processed, expected[j.id].failed)
+                    }
+                    if wrong:
+                        raise AssertionError(f"inexact counters: {dict(list(wrong.items())[:5])}")
+                    return
+            await asyncio.sleep(POLL_SECONDS)
+    raise TimeoutError("the jobs did not all end within 600 s")
+
+
+async def run_once(scenario: str, reporting: str) -> float:
+    """Seconds for one run of `scenario` on a fresh vhost, store and tracker."""
+    jobs, items = SCENARIOS[scenario]
+    messages, expected = messages_for(jobs, items, reporting)
+    with temporary_vhost("bench-tracker") as amqp_url, tempfile.TemporaryDirectory() as tmp:
+        store_url = f"sqlite:///{Path(tmp) / 'jobs.db'}"
+        async with RabbitBroker(amqp_url, logger=None) as broker:
+            await declare_topology(broker)
+        port = free_port()
+        environment = os.environ | {
+            "JOBS_AMQP_URL": amqp_url,
+            "JOBS_STORE_URL": store_url,
+            "JOBS_HTTP_PORT": str(port),
+            "JOBS_LOG_LEVEL": "WARNING",
+        }
+        tracker = await asyncio.create_subprocess_exec(
+            "uv", "run", "--quiet", "job-tracker", env=environment
+        )
+        store = SqliteJobStore(Path(tmp) / "jobs.db")
+        try:
+            await wait_ready(port, tracker)
+            await store.open()
+            began = time.perf_counter()
+            waiting = asyncio.create_task(wait_exact(store, expected, jobs * items))
+            await publish(amqp_url, messages)
+            await waiting
+            seconds = time.perf_counter() - began
+        finally:
+            tracker.terminate()
+            async with asyncio.timeout(60):
+                await tracker.wait()
+            await store.close()
+    return seconds
+
+
+def run_scenario(scenario: str, reporting: str, repeat: int) -> Result:
+    jobs, items = SCENARIOS[scenario]
+    runs = []
+    for _ in range(repeat):
+        runs.append(asyncio.run(run_once(scenario, reporting)))
+        print(f"{scenario:>5} {reporting:>9}: {jobs * items / runs[-1]:,.0f} items/s", flush=True)
+    per_hundred = 2 if reporting == "separate" else 1
+    per_job = 2 + per_hundred * -(-items // ITEMS_PER_MESSAGE)  # submit, start, outcomes
+    return Result(scenario, reporting, jobs, jobs * items, jobs * per_job, tuple(runs))
+
+
+def table(results: list[Result]) -> str:
+    lines = [
+        "| scenario | reporting | messages | seconds (median) | items/s (median) | range |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        jobs = f"{r.jobs:,} job{'s' if r.jobs > 1 else ''} × {r.items // r.jobs:,} items"
+        lines.append(
+            f"| {jobs} | {r.reporting} | {r.messages:,} | {r.seconds:.2f} "
+            f"| {r.items_per_second:,.0f} | {r.range_text} |"
+        )
+    return "\n".join(lines)
+
+
+def write_section(results: list[Result], command: str) -> None:
+    rabbit = subprocess.run(
+        ["rabbitmqctl", "-q", "version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    section = "\n".join(
+        [
+            "## tracker_throughput",
+            "",
+            f"`{command}` — {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
+            f"RabbitMQ {rabbit or '?'}.",
+            "",
+            "Items folded per second, from the first publish until the store shows every job "
+            "terminal with exact counters (polled every 20 ms); the median of "
+            f"{results[0].repeat} runs, and their range. The tracker runs as a child "
+            "process (`uv run job-tracker`, batch 500, linger 25 ms) on a fresh vhost and "
+            "SQLite file; the publisher, RabbitMQ and "
+            "the tracker share the two cores. Outcomes travel 100 per message, 6.25 % fail "
+            "across four categories. `separate`: a start and a final outcome per item; "
+            "`coalesced`: the final outcome only, carrying `started_at`. "
+            f"Goal: ≥ {GOAL_ITEMS_PER_SECOND:,} items/s.",
+            "",
+            table(results),
+            "",
+        ]
+    )
+    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
+    start = text.find("## tracker_throughput")
+    if start == -1:
+        DOC.write_text(text.rstrip("\n") + "\n\n" + section)
+        return
+    end = text.find("\n## ", start + 1)
+    rest = "" if end == -1 else text[end + 1 :]
+    DOC.write_text(text[:start] + section + ("\n" + rest if rest else ""))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenario", choices=[*SCENARIOS, "all"], default="all")
+    parser.add_argument("--reporting", choices=["separate", "coalesced", "both"], default="both")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per scenario (median kept)")
+    parser.add_argument("--no-write", action="store_true", help="leave docs/benchmarks.md alone")
+    args = parser.parse_args()
+    scenarios = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
+    reportings = ["separate", "coalesced"] if args.reporting == "both" else [args.reporting]
+    results = [
+        run_scenario(scenario, reporting, args.repeat)
+        for scenario in scenarios
+        for reporting in reportings
+    ]
+    print(table(results))
+    if not args.no_write:
+        command = "uv run python -m bench.tracker_throughput " + " ".join(sys.argv[1:])
+        write_section(results, command.strip())
+
+
+if __name__ == "__main__":
+    main()

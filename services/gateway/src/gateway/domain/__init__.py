@@ -1,0 +1,1 @@
+"""The gateway's features, one package each: controllers, services, schemas."""

@@ -1,0 +1,1 @@
+"""Reading jobs: the list, one job, its items and its errors."""

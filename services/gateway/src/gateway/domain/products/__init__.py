@@ -1,0 +1,1 @@
+"""Reading the catalog: the products that ingestion (and later crawls) wrote."""

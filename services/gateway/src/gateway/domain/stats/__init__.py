@@ -1,0 +1,1 @@
+"""Job history for the charts: jobs per bucket by status, success rate, per-type performance."""

@@ -1,0 +1,80 @@
+"""A document's rows as a job's items: stable ids, labels in the merchant's words, payloads.
+
+Item ids come from where the row is (`row-0000042`, `Orders!row-0000042`,
+`page-00002-line-00003`), so planning the same file twice yields the same ids and the
+tracker counts each row once; they are zero-padded because a job's items are listed
+in id order, which is then the file's order. The label is how the parser names the
+row in its messages ("Row 42", "Sheet 'Orders', row 42", "Page 2, line 3").
+
+The payload is what processing needs without the file: the product as the catalog
+takes it, or the row's error as the parser worded it. The product travels as one JSON
+string rather than as a nested object: pydantic then reads it straight into a
+`ProductData` on the other side, instead of building a dict of every field when the
+chunk is decoded and validating that dict again (measured: about a third of the
+worker's time per row).
+"""
+
+from typing import Any
+
+from ingestion.products import ProductRow, ProductRowResult, RowError
+from ingestion.tables import where
+from jobs_shared.contracts import WorkItem
+from jobs_shared.store import ProductData, ProductSource
+from jobs_shared.store.catalog_port import MAX_PRODUCT_KEY
+
+MAX_SHEET_NAME = 100
+"""Characters of a sheet's name kept in item ids and labels (Excel allows 31; a crafted
+file may hold any, and an item id has a length limit)."""
+
+ERROR = "error"
+PRODUCT = "product"
+WARNINGS = "warnings"
+
+
+def row_item(result: ProductRowResult, job_id: str, file_name: str | None) -> WorkItem:
+    sheet = None if result.sheet is None else result.sheet[:MAX_SHEET_NAME]
+    label = where(result.row, sheet, result.page)
+    payload: dict[str, Any]
+    if isinstance(result, RowError):
+        payload = {ERROR: result.message}
+    elif len(result.product_key) > MAX_PRODUCT_KEY:
+        payload = {ERROR: f"{label}: the SKU is longer than {MAX_PRODUCT_KEY} characters"}
+    else:
+        source = ProductSource(
+            job_id=job_id, file=file_name, row=result.row, sheet=result.sheet, page=result.page
+        )
+        payload = {PRODUCT: product_data(result, source).model_dump_json()}
+        if result.warnings:
+            payload[WARNINGS] = list(result.warnings)
+    return WorkItem(item_id=item_id(result.row, sheet, result.page), label=label, payload=payload)
+
+
+def item_id(row: int, sheet: str | None, page: int | None) -> str:
+    if page is not None:
+        return f"page-{page:05d}-line-{row:05d}"
+    if sheet is not None:
+        return f"{sheet}!row-{row:07d}"
+    return f"row-{row:07d}"
+
+
+def product_data(row: ProductRow, source: ProductSource) -> ProductData:
+    """The catalog's product for a parsed row. The quantity (invoices have one) is not a
+    product field, so it is kept with the attributes."""
+    attributes = dict(row.attributes)
+    if row.quantity is not None:
+        attributes.setdefault("quantity", str(row.quantity))
+    return ProductData(
+        product_key=row.product_key,
+        sku=row.sku,
+        title=row.title,
+        description=row.description,
+        price=None if row.price is None else str(row.price),
+        currency=row.currency,
+        gtin=row.gtin,
+        brand=row.brand,
+        image_url=row.image_url,
+        url=row.url,
+        category=row.category,
+        attributes=attributes,
+        source=source,
+    )

@@ -1,0 +1,128 @@
+"""The `document_ingestion` worker: an uploaded file's rows into the catalog, one item per row.
+
+`plan` reads the upload named in the job (`params.blob_id`) with `read_document` and
+yields one item per data row, in file order. A `DocumentError` (an unreadable file,
+found before the first row or deep inside it) fails the whole job with the parser's
+own message; the runtime reports it as `JobFailed`. Processing writes each row's
+product to the catalog (keyed by product key, so a redelivered row is harmless) or
+fails the item with the row's error, which names the row and the field in the
+parser's words.
+
+It is a `BatchWorker`: a row costs microseconds, far less than the runtime's per-item
+machinery (a task, a time limit, a start report) and a store commit each, so a chunk's
+rows are processed together and written in one `upsert_products` call.
+
+Parsing is CPU work in a synchronous generator, so it runs in a thread, a batch of rows
+at a time: the event loop stays free to publish chunks, report outcomes and answer
+heartbeats while a large file is read.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator, Sequence
+from itertools import islice
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from ingestion.document import read_document
+from ingestion.items import ERROR, PRODUCT, WARNINGS, row_item
+from jobs_shared.blobs import BlobNotFoundError, BlobStore, open_blob_store
+from jobs_shared.blobs.port import is_blob_id
+from jobs_shared.contracts import JobType, RunJob, WorkItem, utc_now
+from jobs_shared.settings import Settings
+from jobs_shared.store import CatalogStore, ProductData, open_catalog, product_id
+from jobs_shared.worker import (
+    BatchResult,
+    BatchWorker,
+    InvalidDataError,
+    ItemContext,
+    ParseError,
+)
+
+ROWS_PER_STEP = 500
+"""Rows parsed per trip to the parsing thread."""
+
+NO_UPLOAD = "This job names no uploaded file: upload the document again."
+UPLOAD_GONE = "The uploaded file is no longer available: upload the document again."
+
+T = TypeVar("T")
+
+
+class IngestionWorker(BatchWorker):
+    job_type = JobType.DOCUMENT_INGESTION
+
+    def __init__(
+        self,
+        settings: Settings,
+        blobs: BlobStore | None = None,
+        catalog: CatalogStore | None = None,
+    ) -> None:
+        """Blobs and catalog come from `settings` unless given (tests hand in their own)."""
+        self._blobs = blobs or open_blob_store(settings)
+        self._catalog = catalog or open_catalog(settings.store_url)
+
+    async def open(self) -> None:
+        await self._blobs.open()
+        await self._catalog.open()
+
+    async def close(self) -> None:
+        await self._catalog.close()
+        await self._blobs.close()
+
+    async def plan(self, job: RunJob) -> AsyncIterator[WorkItem]:
+        blob_id = job.params.get("blob_id")
+        if not isinstance(blob_id, str) or not is_blob_id(blob_id):
+            raise InvalidDataError(NO_UPLOAD)
+        file_name = _text(job.params.get("file_name")) or _text(job.metadata.get("file_name"))
+        try:
+            async with self._blobs.local_file(job.tenant, blob_id) as path:
+                rows = read_document(path, file_name)
+                try:
+                    while batch := await asyncio.to_thread(_take, rows, ROWS_PER_STEP):
+                        for result in batch:
+                            yield row_item(result, job.job_id, file_name)
+                finally:
+                    with contextlib.suppress(ValueError):  # still running in its thread
+                        rows.close()
+        except BlobNotFoundError:
+            raise ParseError(UPLOAD_GONE) from None
+
+    async def process_batch(
+        self, items: Sequence[WorkItem], context: ItemContext
+    ) -> list[BatchResult]:
+        tenant = context.job.tenant
+        ends: list[BatchResult] = []
+        products: list[ProductData] = []
+        for item in items:
+            try:
+                product = _product_of(item)
+            except (InvalidDataError, ValidationError) as error:
+                ends.append(error)
+                continue
+            products.append(product)
+            ends.append(_summary(tenant, product, item.payload.get(WARNINGS)))
+        await self._catalog.upsert_products(tenant, products, utc_now())
+        return ends
+
+
+def _product_of(item: WorkItem) -> ProductData:
+    if (error := item.payload.get(ERROR)) is not None:
+        raise InvalidDataError(str(error))
+    return ProductData.model_validate_json(item.payload[PRODUCT])
+
+
+def _summary(tenant: str, product: ProductData, warnings: object) -> dict[str, Any]:
+    """What the Items page shows for a row: the product it became, and the parser's warnings."""
+    summary: dict[str, Any] = {"product_id": product_id(tenant, product.product_key)}
+    if warnings:
+        summary["warnings"] = warnings
+    return summary
+
+
+def _take(rows: Iterator[T], count: int) -> list[T]:
+    return list(islice(rows, count))
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

@@ -1,0 +1,79 @@
+"""Wiring: one broker, one store, the inbox subscriber, the batcher, health routes.
+
+Lifecycle (FastStream's hooks, in order): open the store, start the batcher, connect and
+declare the topology; then the broker starts consuming. On shutdown (SIGTERM through
+uvicorn) the broker stops consuming and waits for in-flight handlers, which the batcher
+releases by committing their batch; then the batcher and the store close.
+"""
+
+import logging
+from dataclasses import dataclass
+from functools import partial
+
+from faststream.asgi import AsgiFastStream
+from faststream.rabbit import RabbitBroker
+from faststream.specification import AsyncAPI
+
+from job_tracker.announcer import Announcer
+from job_tracker.batcher import Batcher
+from job_tracker.folding import Delivery, InboxFolder
+from job_tracker.health import health_routes
+from job_tracker.inbox import subscribe_inbox
+from job_tracker.settings import TrackerSettings
+from jobs_shared.dead_letters import dead_letter
+from jobs_shared.store import JobStore, open_store
+from jobs_shared.topology import TRACKER_INBOX, declare_topology
+
+SERVICE_NAME = "job-tracker"
+log = logging.getLogger(SERVICE_NAME)
+"""FastStream's own records (startup, shutdown) go through the service's log format."""
+GRACEFUL_TIMEOUT_SECONDS = 30.0
+"""How long shutdown waits for in-flight batches (a failing one backs off up to 10 s)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Tracker:
+    app: AsgiFastStream
+    broker: RabbitBroker
+    store: JobStore
+    batcher: Batcher[Delivery]
+
+
+def build_tracker(settings: TrackerSettings) -> Tracker:
+    broker = RabbitBroker(
+        settings.amqp_url,
+        app_id=SERVICE_NAME,
+        logger=log,
+        graceful_timeout=GRACEFUL_TIMEOUT_SECONDS,
+        log_level=logging.DEBUG,  # FastStream's per-message logs: too many at INFO
+        apply_types=False,  # the handler takes the delivery as it is: no injection per message
+        description="The job tracker: folds job commands and worker events into job documents.",
+    )
+    store = open_store(settings.store_url)
+    send_to_dlq = partial(dead_letter, broker, TRACKER_INBOX)
+    folder = InboxFolder(store, Announcer(broker).announce, send_to_dlq)
+    batcher: Batcher[Delivery] = Batcher(
+        folder.commit,
+        max_size=settings.tracker_batch_size,
+        linger=settings.tracker_batch_linger_ms / 1000,
+    )
+    subscribe_inbox(broker, batcher, send_to_dlq, prefetch=settings.prefetch)
+
+    async def declare() -> None:
+        await broker.connect()
+        await declare_topology(broker)
+
+    app = AsgiFastStream(
+        broker,
+        logger=log,
+        asgi_routes=health_routes(broker, store),
+        on_startup=[store.open, batcher.start, declare],
+        after_shutdown=[batcher.close, store.close],
+        specification=AsyncAPI(
+            broker,
+            title="MerchantOps Jobs: job-tracker",
+            version="1.0.0",
+            description="Messages the job tracker consumes and publishes.",
+        ),
+    )
+    return Tracker(app=app, broker=broker, store=store, batcher=batcher)

@@ -1,0 +1,113 @@
+"""The catalog port: the products that ingestion and crawls write and the API lists.
+
+A product is keyed by (tenant, product_key) — the SKU, or a stable hash of what names
+the product when there is none — so uploading the same catalog twice updates the same
+products instead of doubling them, and a redelivered row is harmless (workers run
+items at least once). Its id is derived from that key (`product_id`), so an upsert
+never needs to read first and two replicas writing the same product at once still
+make one. Every product remembers the job, file and row that last wrote it.
+
+Both adapters (SQLite in the jobs file, MongoDB in the jobs database) are held to
+one contract suite, `tests/integration/test_catalog_contract.py`.
+"""
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ProductSource(BaseModel):
+    """Where the product's current values come from: the job that last wrote it, and where."""
+
+    model_config = ConfigDict(frozen=True)
+
+    job_id: str
+    file: str | None = None
+    row: int | None = Field(default=None, description="Row in the file or sheet, or PDF line.")
+    sheet: str | None = None
+    page: int | None = None
+
+
+MAX_PRODUCT_KEY = 512
+"""Characters in a product key (a SKU); longer ones are refused, not cut (two could meet)."""
+
+
+class ProductData(BaseModel):
+    """What a writer supplies for one product."""
+
+    model_config = ConfigDict(frozen=True)
+
+    product_key: str = Field(min_length=1, max_length=MAX_PRODUCT_KEY)
+    sku: str | None = None
+    title: str
+    description: str | None = None
+    price: str | None = Field(default=None, description="A decimal, as a string: '1299.00'.")
+    currency: str | None = Field(default=None, description="ISO 4217, when known.")
+    gtin: str | None = None
+    brand: str | None = None
+    image_url: str | None = None
+    url: str | None = None
+    category: str | None = None
+    attributes: dict[str, str] = Field(default_factory=dict)
+    source: ProductSource
+
+
+class Product(ProductData):
+    """A catalog product as stored and as `GET /products` returns it."""
+
+    id: str
+    tenant: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ProductQuery:
+    """The filters of `GET /products`; None means no filter."""
+
+    text: str | None = None
+    """Part of the title or the SKU, case-insensitive."""
+    brand: str | None = None
+    category: str | None = None
+    source_job: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProductCursor:
+    """Where the next page starts: just after this (created_at, id), newest first."""
+
+    created_at: datetime
+    product_id: str
+
+
+def product_id(tenant: str, product_key: str) -> str:
+    """The id of the product `product_key` of `tenant`: the same on every write of it."""
+    digest = hashlib.sha256(f"{tenant}\x1f{product_key}".encode()).hexdigest()
+    return f"prd_{digest[:24]}"
+
+
+class CatalogStore(Protocol):
+    async def open(self) -> None:
+        """Connect and create the schema or indexes if missing. Idempotent."""
+
+    async def close(self) -> None: ...
+
+    async def upsert_products(
+        self, tenant: str, products: Sequence[ProductData], at: datetime
+    ) -> None:
+        """Create or update each product of `tenant` by its key, in order (a key written
+        twice keeps its last values); `at` is the update time, and the creation time of
+        new ones. All of the batch is written or, on error, none of it is promised."""
+
+    async def get_product(self, tenant: str, product_id: str) -> Product | None: ...
+
+    async def list_products(
+        self, tenant: str, query: ProductQuery, limit: int, after: ProductCursor | None
+    ) -> list[Product]:
+        """Up to `limit` matching products, newest first (created_at, then id)."""
+
+    async def count_products(self, tenant: str, query: ProductQuery) -> int: ...

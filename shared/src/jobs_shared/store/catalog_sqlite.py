@@ -1,0 +1,176 @@
+"""The catalog in the SQLite file the jobs are in: one `products` table.
+
+The columns the list filters on sit beside the JSON document, each with an index
+`(tenant, column, created_at, id)` that yields a filter's rows already newest first,
+so a page reads `limit` rows and stops (as the jobs table does). A batch of upserts
+is one transaction: `INSERT ... ON CONFLICT (id) DO UPDATE` keeps `created_at`.
+"""
+
+import asyncio
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import aiosqlite
+import orjson
+
+from jobs_shared.store.catalog_documents import data_to_doc, product_from, search_text
+from jobs_shared.store.catalog_port import (
+    Product,
+    ProductCursor,
+    ProductData,
+    ProductQuery,
+    product_id,
+)
+from jobs_shared.store.documents import iso
+from jobs_shared.store.sqlite import PRAGMAS
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS products (
+    id TEXT PRIMARY KEY,
+    tenant TEXT NOT NULL,
+    product_key TEXT NOT NULL,
+    brand TEXT,
+    category TEXT,
+    source_job TEXT NOT NULL,
+    search TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS products_by_created ON products (tenant, created_at, id);
+CREATE INDEX IF NOT EXISTS products_by_brand ON products (tenant, brand, created_at, id);
+CREATE INDEX IF NOT EXISTS products_by_category ON products (tenant, category, created_at, id);
+CREATE INDEX IF NOT EXISTS products_by_source ON products (tenant, source_job, created_at, id);
+"""
+
+_UPSERT = """
+INSERT INTO products
+    (id, tenant, product_key, brand, category, source_job, search, created_at, updated_at, doc)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET
+    brand = excluded.brand, category = excluded.category, source_job = excluded.source_job,
+    search = excluded.search, updated_at = excluded.updated_at, doc = excluded.doc
+"""
+
+_COLUMNS = "id, tenant, created_at, updated_at, doc"
+_FILTER_INDEXES = (
+    ("source_job", "products_by_source"),
+    ("brand", "products_by_brand"),
+    ("category", "products_by_category"),
+)
+"""Equality filters, most selective first: the first one given picks the index walked."""
+
+
+class SqliteCatalogStore:
+    """The CatalogStore port over the jobs' SQLite file (a connection of its own)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self._path = str(path)
+        self._connection: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+
+    async def open(self) -> None:
+        if self._connection is not None:
+            return
+        Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+        connection = await aiosqlite.connect(self._path, isolation_level=None)
+        for pragma in PRAGMAS:
+            await connection.execute(pragma)
+        await connection.executescript(_SCHEMA)
+        self._connection = connection
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
+
+    @property
+    def _db(self) -> aiosqlite.Connection:
+        if self._connection is None:
+            raise RuntimeError("SqliteCatalogStore is not open: call open() first")
+        return self._connection
+
+    async def upsert_products(
+        self, tenant: str, products: Sequence[ProductData], at: datetime
+    ) -> None:
+        moment = iso(at)
+        rows = [
+            (
+                product_id(tenant, product.product_key),
+                tenant,
+                product.product_key,
+                product.brand,
+                product.category,
+                product.source.job_id,
+                search_text(product),
+                moment,
+                moment,
+                orjson.dumps(data_to_doc(product)).decode(),
+            )
+            for product in products
+        ]
+        async with self._write_lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                await self._db.executemany(_UPSERT, rows)
+            except BaseException:
+                if self._db.in_transaction:
+                    await self._db.execute("ROLLBACK")
+                raise
+            await self._db.execute("COMMIT")
+
+    async def get_product(self, tenant: str, product_id: str) -> Product | None:
+        rows = await self._db.execute_fetchall(
+            f"SELECT {_COLUMNS} FROM products WHERE id = ? AND tenant = ?", (product_id, tenant)
+        )
+        return next((_product(row) for row in rows), None)
+
+    async def list_products(
+        self, tenant: str, query: ProductQuery, limit: int, after: ProductCursor | None
+    ) -> list[Product]:
+        index, terms, params = _where(tenant, query)
+        if after is not None:
+            terms.append("(created_at, id) < (?, ?)")
+            params.extend((iso(after.created_at), after.product_id))
+        sql = (
+            f"SELECT {_COLUMNS} FROM products INDEXED BY {index} WHERE {' AND '.join(terms)}"
+            " ORDER BY created_at DESC, id DESC LIMIT ?"
+        )
+        rows = await self._db.execute_fetchall(sql, (*params, limit))
+        return [_product(row) for row in rows]
+
+    async def count_products(self, tenant: str, query: ProductQuery) -> int:
+        index, terms, params = _where(tenant, query)
+        sql = f"SELECT COUNT(*) FROM products INDEXED BY {index} WHERE {' AND '.join(terms)}"
+        [(count,)] = await self._db.execute_fetchall(sql, params)
+        return int(count)
+
+
+def _where(tenant: str, query: ProductQuery) -> tuple[str, list[str], list[object]]:
+    """The index to walk, and the WHERE terms with their parameters."""
+    index = "products_by_created"
+    terms: list[str] = ["tenant = ?"]
+    params: list[object] = [tenant]
+    for column, column_index in _FILTER_INDEXES:
+        value = getattr(query, column)
+        if value is not None:
+            if index == "products_by_created":
+                index = column_index
+            terms.append(f"{column} = ?")
+            params.append(value)
+    if query.text:
+        terms.append("instr(search, ?) > 0")
+        params.append(query.text.casefold())
+    return index, terms, params
+
+
+def _product(row: Sequence[object]) -> Product:
+    id_, tenant, created_at, updated_at, doc = row
+    return product_from(
+        orjson.loads(str(doc)),
+        id=str(id_),
+        tenant=str(tenant),
+        created_at=str(created_at),
+        updated_at=str(updated_at),
+    )

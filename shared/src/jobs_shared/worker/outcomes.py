@@ -1,0 +1,181 @@
+"""Item outcomes go to the tracker in batches: many per `ItemOutcomes` message, confirmed.
+
+One message per outcome would cap the system at the broker's per-message rate, so
+outcomes wait in a buffer until ~`max_batch` of them are there or the oldest has
+waited `linger` seconds, and go out as one message per job. An item that ends while
+its `in_progress` outcome is still waiting is coalesced: only the final outcome is
+sent, carrying `started_at`, so a fast item costs one outcome, not two.
+
+`ended()` returns a future that resolves once the broker confirmed the message holding
+that outcome: a chunk is acked only after every one of its outcomes is confirmed, so
+a replica that dies never loses an outcome whose item it acked. `started()` is fire
+and forget: a lost start is harmless (the final outcome carries `started_at`).
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from jobs_shared.contracts import ItemOutcome, ItemOutcomes, ItemStatus
+from jobs_shared.worker.base import JobRef
+
+log = logging.getLogger(__name__)
+
+W = TypeVar("W")
+
+
+@dataclass(slots=True)
+class _Entry(Generic[W]):
+    job: JobRef
+    outcome: ItemOutcome
+    added_at: float
+    waiters: list[W] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeBatch(Generic[W]):
+    """The outcomes of one job taken from the buffer: one `ItemOutcomes` message."""
+
+    job: JobRef
+    outcomes: list[ItemOutcome]
+    waiters: list[W]
+
+    def message(self) -> ItemOutcomes:
+        job = self.job
+        return ItemOutcomes(
+            job_id=job.job_id, tenant=job.tenant, job_type=job.job_type, outcomes=self.outcomes
+        )
+
+
+class OutcomeBuffer(Generic[W]):
+    """Unsent outcomes in arrival order; pure (the publisher supplies times and waiters)."""
+
+    def __init__(self) -> None:
+        self._entries: list[_Entry[W]] = []
+        self._unsent_starts: dict[tuple[str, str], _Entry[W]] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def oldest_added_at(self) -> float | None:
+        return self._entries[0].added_at if self._entries else None
+
+    def add(self, job: JobRef, outcome: ItemOutcome, now: float, waiter: W | None = None) -> None:
+        key = (job.job_id, outcome.item_id)
+        waiters = [] if waiter is None else [waiter]
+        if outcome.status != ItemStatus.IN_PROGRESS:
+            start = self._unsent_starts.pop(key, None)
+            if start is not None:
+                if outcome.started_at is None:
+                    outcome = outcome.model_copy(update={"started_at": start.outcome.at})
+                start.outcome = outcome
+                start.waiters.extend(waiters)
+                return
+        entry = _Entry(job, outcome, now, waiters)
+        self._entries.append(entry)
+        if outcome.status == ItemStatus.IN_PROGRESS:
+            self._unsent_starts[key] = entry
+
+    def take(self, limit: int) -> list[OutcomeBatch[W]]:
+        """Up to `limit` of the oldest outcomes, grouped by job (first-seen order)."""
+        taken = self._entries[:limit]
+        del self._entries[:limit]
+        batches: dict[str, OutcomeBatch[W]] = {}
+        for entry in taken:
+            key = (entry.job.job_id, entry.outcome.item_id)
+            if self._unsent_starts.get(key) is entry:
+                del self._unsent_starts[key]
+            batch = batches.get(entry.job.job_id)
+            if batch is None:
+                batch = batches[entry.job.job_id] = OutcomeBatch(entry.job, [], [])
+            batch.outcomes.append(entry.outcome)
+            batch.waiters.extend(entry.waiters)
+        return list(batches.values())
+
+
+Send = Callable[[ItemOutcomes], Awaitable[None]]
+
+
+class OutcomePublisher:
+    """Runs the buffer: flushes by size or age, publishes each batch, resolves its waiters."""
+
+    def __init__(self, send: Send, *, max_batch: int, linger: float) -> None:
+        if max_batch < 1 or linger < 0:
+            raise ValueError("max_batch must be >= 1 and linger >= 0")
+        self._send = send
+        self._max_batch = max_batch
+        self._linger = linger
+        self._buffer: OutcomeBuffer[asyncio.Future[None]] = OutcomeBuffer()
+        self._wake = asyncio.Event()
+        self._closing = False
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._closing = False
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="outcomes")
+
+    def started(self, job: JobRef, outcome: ItemOutcome) -> None:
+        self._add(job, outcome, None)
+
+    def ended(self, job: JobRef, outcome: ItemOutcome) -> asyncio.Future[None]:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._add(job, outcome, future)
+        return future
+
+    async def close(self) -> None:
+        """Send everything still buffered without lingering, then stop."""
+        self._closing = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+    def _add(self, job: JobRef, outcome: ItemOutcome, waiter: asyncio.Future[None] | None) -> None:
+        self._buffer.add(job, outcome, asyncio.get_running_loop().time(), waiter)
+        if len(self._buffer) == 1 or len(self._buffer) >= self._max_batch:
+            self._wake.set()
+
+    async def _run(self) -> None:
+        while self._buffer or not self._closing:
+            oldest = self._buffer.oldest_added_at
+            if oldest is None:
+                await self._wake.wait()
+                self._wake.clear()
+                continue
+            flush_at = oldest + self._linger
+            lingering = len(self._buffer) < self._max_batch and not self._closing
+            if lingering and asyncio.get_running_loop().time() < flush_at:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout_at(flush_at):
+                        await self._wake.wait()
+                self._wake.clear()
+                continue
+            await self._publish(self._buffer.take(self._max_batch))
+
+    async def _publish(self, batches: list[OutcomeBatch[asyncio.Future[None]]]) -> None:
+        results = await asyncio.gather(
+            *(self._send_one(batch) for batch in batches), return_exceptions=True
+        )
+        for batch, result in zip(batches, results, strict=True):
+            if isinstance(result, BaseException):
+                log.error(
+                    "could not publish %d outcomes of job %s: %r",
+                    len(batch.outcomes),
+                    batch.job.job_id,
+                    result,
+                )
+            for waiter in batch.waiters:
+                if waiter.done():
+                    continue  # its chunk was cancelled meanwhile
+                if isinstance(result, BaseException):
+                    waiter.set_exception(result)
+                else:
+                    waiter.set_result(None)
+
+    async def _send_one(self, batch: OutcomeBatch[asyncio.Future[None]]) -> None:
+        await self._send(batch.message())

@@ -1,0 +1,179 @@
+"""The catalog contract: what every CatalogStore adapter must do, run against each of them
+(SQLite, MongoDB through the stand-in, and a real MongoDB when `JOBS_TEST_MONGODB_URL` is set).
+"""
+
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from jobs_shared.store import (
+    CatalogStore,
+    Product,
+    ProductCursor,
+    ProductData,
+    ProductQuery,
+    ProductSource,
+    product_id,
+)
+
+T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+ACME, GLOBEX = "acme", "globex"
+
+
+def data(key: str, job: str = "job-1", row: int = 2, **fields: Any) -> ProductData:
+    values: dict[str, Any] = {"title": f"Product {key}", "sku": key, **fields}
+    return ProductData(
+        product_key=key, source=ProductSource(job_id=job, file="a.csv", row=row), **values
+    )
+
+
+async def test_an_upsert_creates_then_updates_by_key_keeping_id_and_creation_time(
+    catalog: CatalogStore,
+) -> None:
+    await catalog.upsert_products(
+        ACME,
+        [data("SKU-1", price="10.00", currency="EUR", attributes={"Color": "red"})],
+        T0,
+    )
+    later = T0 + timedelta(hours=1)
+    await catalog.upsert_products(ACME, [data("SKU-1", job="job-2", row=7, price="12.50")], later)
+
+    product = await catalog.get_product(ACME, product_id(ACME, "SKU-1"))
+
+    assert product == Product(
+        id=product_id(ACME, "SKU-1"),
+        tenant=ACME,
+        product_key="SKU-1",
+        sku="SKU-1",
+        title="Product SKU-1",
+        price="12.50",
+        source=ProductSource(job_id="job-2", file="a.csv", row=7),
+        created_at=T0,
+        updated_at=later,
+    )
+    assert await catalog.count_products(ACME, ProductQuery()) == 1
+
+
+async def test_every_field_round_trips(catalog: CatalogStore) -> None:
+    full = ProductData(
+        product_key="h-abc",
+        sku=None,
+        title="Lampe « Ümlaut »",
+        description="Line one\nline two",
+        price="1299.00",
+        currency="EUR",
+        gtin="4006381333931",
+        brand="Acme",
+        image_url="https://img.test/a.png",
+        url="https://shop.test/a",
+        category="Home > Lamps",
+        attributes={"Column 12": "x", "unit": "g"},
+        source=ProductSource(job_id="j", file="inv.pdf", row=3, page=2),
+    )
+    await catalog.upsert_products(ACME, [full], T0)
+
+    product = await catalog.get_product(ACME, product_id(ACME, "h-abc"))
+
+    assert product is not None
+    assert product.model_dump(include=set(ProductData.model_fields)) == full.model_dump()
+
+
+async def test_a_key_written_twice_in_one_batch_keeps_its_last_values(
+    catalog: CatalogStore,
+) -> None:
+    await catalog.upsert_products(ACME, [data("K", row=2), data("K", row=9, brand="Late")], T0)
+
+    product = await catalog.get_product(ACME, product_id(ACME, "K"))
+
+    assert product is not None
+    assert (product.source.row, product.brand) == (9, "Late")
+
+
+async def test_tenants_never_see_each_others_products(catalog: CatalogStore) -> None:
+    await catalog.upsert_products(ACME, [data("SAME", brand="A")], T0)
+    await catalog.upsert_products(GLOBEX, [data("SAME", brand="G")], T0)
+
+    acme = await catalog.get_product(ACME, product_id(ACME, "SAME"))
+    assert acme is not None
+    assert acme.brand == "A"
+    assert await catalog.get_product(GLOBEX, product_id(ACME, "SAME")) is None
+    assert product_id(ACME, "SAME") != product_id(GLOBEX, "SAME")
+    listed = await catalog.list_products(GLOBEX, ProductQuery(), 10, None)
+    assert [(p.tenant, p.brand) for p in listed] == [(GLOBEX, "G")]
+
+
+async def test_an_empty_batch_writes_nothing(catalog: CatalogStore) -> None:
+    await catalog.upsert_products(ACME, [], T0)
+
+    assert await catalog.count_products(ACME, ProductQuery()) == 0
+
+
+def _reference(
+    products: list[tuple[ProductData, datetime]], query: ProductQuery
+) -> list[tuple[datetime, str]]:
+    """What a list must return, newest first, computed in plain Python."""
+    selected = []
+    for product, at in products:
+        searched = f"{product.title}\n{product.sku or ''}".casefold()
+        if query.text and query.text.casefold() not in searched:
+            continue
+        if query.brand is not None and product.brand != query.brand:
+            continue
+        if query.category is not None and product.category != query.category:
+            continue
+        if query.source_job is not None and product.source.job_id != query.source_job:
+            continue
+        selected.append((at, product_id(ACME, product.product_key)))
+    return sorted(selected, reverse=True)
+
+
+QUERIES = [
+    ProductQuery(),
+    ProductQuery(brand="Acme"),
+    ProductQuery(category="Lamps"),
+    ProductQuery(source_job="job-b"),
+    ProductQuery(text="LAMP"),
+    ProductQuery(text="sku-01"),
+    ProductQuery(text="50%_off"),
+    ProductQuery(text="ümlaut"),
+    ProductQuery(brand="Acme", category="Lamps", source_job="job-a", text="lamp"),
+    ProductQuery(brand="Nobody"),
+]
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=repr)
+async def test_lists_filter_page_and_count_like_the_reference(
+    catalog: CatalogStore, query: ProductQuery
+) -> None:
+    rng = random.Random(7)
+    written: list[tuple[ProductData, datetime]] = []
+    for batch in range(6):
+        at = T0 + timedelta(minutes=batch // 2)  # pairs of batches share a time: ties on id
+        products = [
+            data(
+                f"SKU-{batch}{n}",
+                job=rng.choice(["job-a", "job-b"]),
+                title=rng.choice(["Desk lamp", "Chair", "ÜMLAUT lamp", "50%_off sofa", "Rug"]),
+                brand=rng.choice(["Acme", "Other", None]),
+                category=rng.choice(["Lamps", "Seating"]),
+            )
+            for n in range(7)
+        ]
+        await catalog.upsert_products(ACME, products, at)
+        written.extend((product, at) for product in products)
+    await catalog.upsert_products(GLOBEX, [data("SKU-01", brand="Acme")], T0)
+
+    pages: list[Product] = []
+    after: ProductCursor | None = None
+    while True:
+        page = await catalog.list_products(ACME, query, 4, after)
+        pages.extend(page)
+        if len(page) < 4:
+            break
+        after = ProductCursor(page[-1].created_at, page[-1].id)
+
+    expected = _reference(written, query)
+    assert [(p.created_at, p.id) for p in pages] == expected
+    assert await catalog.count_products(ACME, query) == len(expected)

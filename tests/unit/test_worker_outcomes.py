@@ -1,0 +1,125 @@
+"""Outcome batching: a start and its end coalesce while unsent; batches by size or age; confirms."""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from jobs_shared.contracts import ItemOutcome, ItemOutcomes, ItemStatus, JobType
+from jobs_shared.worker import JobRef
+from jobs_shared.worker.outcomes import OutcomeBuffer, OutcomePublisher
+
+T0 = datetime(2030, 1, 1, tzinfo=UTC)
+JOB = JobRef("job-1", "acme", JobType.ENRICHMENT, "ops@acme.test")
+OTHER = JobRef("job-2", "acme", JobType.ENRICHMENT, "ops@acme.test")
+
+
+def outcome(
+    item: str, status: ItemStatus, seconds: int = 0, started_at: datetime | None = None
+) -> ItemOutcome:
+    return ItemOutcome(
+        item_id=item,
+        status=status,
+        at=T0 + timedelta(seconds=seconds),
+        started_at=started_at,
+    )
+
+
+def test_an_end_replaces_its_unsent_start_and_keeps_the_start_time() -> None:
+    buffer: OutcomeBuffer[str] = OutcomeBuffer()
+    buffer.add(JOB, outcome("a", ItemStatus.IN_PROGRESS), now=0.0)
+    buffer.add(JOB, outcome("b", ItemStatus.IN_PROGRESS), now=0.0)
+    buffer.add(JOB, outcome("a", ItemStatus.SUCCEEDED, seconds=2), now=0.1, waiter="a-done")
+    [batch] = buffer.take(10)
+    assert [(o.item_id, o.status) for o in batch.outcomes] == [
+        ("a", ItemStatus.SUCCEEDED),
+        ("b", ItemStatus.IN_PROGRESS),
+    ]
+    assert batch.outcomes[0].started_at == T0
+    assert batch.waiters == ["a-done"]
+    assert len(buffer) == 0
+
+
+def test_an_end_whose_start_was_sent_goes_on_its_own() -> None:
+    buffer: OutcomeBuffer[str] = OutcomeBuffer()
+    buffer.add(JOB, outcome("a", ItemStatus.IN_PROGRESS), now=0.0)
+    assert [o.status for b in buffer.take(10) for o in b.outcomes] == [ItemStatus.IN_PROGRESS]
+    buffer.add(JOB, outcome("a", ItemStatus.SUCCEEDED, 2, started_at=T0), now=1.0, waiter="w")
+    [batch] = buffer.take(10)
+    assert [o.status for o in batch.outcomes] == [ItemStatus.SUCCEEDED]
+    assert batch.waiters == ["w"]
+
+
+def test_the_oldest_outcomes_are_taken_first_one_batch_per_job() -> None:
+    buffer: OutcomeBuffer[str] = OutcomeBuffer()
+    for n, job in enumerate([JOB, OTHER, JOB, OTHER, JOB]):
+        buffer.add(job, outcome(f"i{n}", ItemStatus.SKIPPED), now=float(n), waiter=f"w{n}")
+    assert buffer.oldest_added_at == 0.0
+    batches = buffer.take(4)
+    assert [(b.job.job_id, [o.item_id for o in b.outcomes], b.waiters) for b in batches] == [
+        ("job-1", ["i0", "i2"], ["w0", "w2"]),
+        ("job-2", ["i1", "i3"], ["w1", "w3"]),
+    ]
+    assert batches[0].message().job_id == "job-1"
+    assert len(buffer) == 1
+    assert buffer.oldest_added_at == 4.0
+
+
+class Sent:
+    def __init__(self, fail: bool = False) -> None:
+        self.messages: list[ItemOutcomes] = []
+        self.fail = fail
+
+    async def __call__(self, message: ItemOutcomes) -> None:
+        if self.fail:
+            raise ConnectionError("broker gone")
+        self.messages.append(message)
+
+
+async def started_publisher(sent: Sent, max_batch: int, linger: float) -> OutcomePublisher:
+    publisher = OutcomePublisher(sent, max_batch=max_batch, linger=linger)
+    await publisher.start()
+    return publisher
+
+
+async def test_a_full_batch_goes_without_waiting_for_the_linger() -> None:
+    sent = Sent()
+    publisher = await started_publisher(sent, max_batch=3, linger=60)
+    confirms = [publisher.ended(JOB, outcome(f"i{n}", ItemStatus.SKIPPED)) for n in range(3)]
+    async with asyncio.timeout(2):
+        await asyncio.gather(*confirms)
+    assert [len(m.outcomes) for m in sent.messages] == [3]
+    await publisher.close()
+
+
+async def test_a_lone_outcome_goes_after_the_linger_coalesced_with_its_start() -> None:
+    sent = Sent()
+    publisher = await started_publisher(sent, max_batch=100, linger=0.05)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    publisher.started(JOB, outcome("a", ItemStatus.IN_PROGRESS))
+    confirmed = publisher.ended(JOB, outcome("a", ItemStatus.SUCCEEDED, 1))
+    async with asyncio.timeout(2):
+        await confirmed
+    assert loop.time() - began >= 0.05
+    [message] = sent.messages
+    assert [(o.status, o.started_at) for o in message.outcomes] == [(ItemStatus.SUCCEEDED, T0)]
+    await publisher.close()
+
+
+async def test_a_failed_publish_fails_the_confirmations() -> None:
+    publisher = await started_publisher(Sent(fail=True), max_batch=1, linger=0)
+    confirmed = publisher.ended(JOB, outcome("a", ItemStatus.SKIPPED))
+    with pytest.raises(ConnectionError):
+        async with asyncio.timeout(2):
+            await confirmed
+    await publisher.close()
+
+
+async def test_close_sends_what_is_buffered_at_once() -> None:
+    sent = Sent()
+    publisher = await started_publisher(sent, max_batch=100, linger=60)
+    publisher.started(JOB, outcome("a", ItemStatus.IN_PROGRESS))
+    async with asyncio.timeout(2):
+        await publisher.close()
+    assert [o.item_id for m in sent.messages for o in m.outcomes] == ["a"]
