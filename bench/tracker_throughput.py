@@ -38,9 +38,9 @@ from pathlib import Path
 
 import aio_pika
 import httpx
-from faststream.rabbit import RabbitBroker
 from tqdm import tqdm
 
+from bench.sections import replace_section
 from jobs_shared.contracts import (
     TERMINAL_JOB_STATUSES,
     ItemOutcome,
@@ -57,8 +57,6 @@ from jobs_shared.store.sqlite import SqliteJobStore
 from jobs_shared.topology import COMMANDS, EVENTS, declare_topology
 from tests.support.rabbit import temporary_vhost
 
-ROOT = Path(__file__).resolve().parent.parent
-DOC = ROOT / "docs" / "benchmarks.md"
 GOAL_ITEMS_PER_SECOND = 50_000
 ITEMS_PER_MESSAGE = 100
 FAIL_EVERY = 16
@@ -267,8 +265,7 @@ async def run_once(scenario: str, reporting: str) -> float:
     messages, expected = messages_for(jobs, items, reporting)
     with temporary_vhost("bench-tracker") as amqp_url, tempfile.TemporaryDirectory() as tmp:
         store_url = f"sqlite:///{Path(tmp) / 'jobs.db'}"
-        async with RabbitBroker(amqp_url, logger=None) as broker:
-            await declare_topology(broker)
+        await declare_topology(amqp_url)
         port = free_port()
         environment = os.environ | {
             "JOBS_AMQP_URL": amqp_url,
@@ -325,10 +322,8 @@ def write_section(results: list[Result], command: str) -> None:
     rabbit = subprocess.run(
         ["rabbitmqctl", "-q", "version"], capture_output=True, text=True, check=False
     ).stdout.strip()
-    section = "\n".join(
+    body = "\n".join(
         [
-            "## tracker_throughput",
-            "",
             f"`{command}` — {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores, "
             f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
             f"RabbitMQ {rabbit or '?'}.",
@@ -347,14 +342,7 @@ def write_section(results: list[Result], command: str) -> None:
             "",
         ]
     )
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    start = text.find("## tracker_throughput")
-    if start == -1:
-        DOC.write_text(text.rstrip("\n") + "\n\n" + section)
-        return
-    end = text.find("\n## ", start + 1)
-    rest = "" if end == -1 else text[end + 1 :]
-    DOC.write_text(text[:start] + section + ("\n" + rest if rest else ""))
+    replace_section("tracker_throughput", body)
 
 
 def main() -> None:

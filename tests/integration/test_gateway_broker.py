@@ -66,7 +66,7 @@ async def test_queue_reports_each_worker_queue_depth_beside_the_tenants_counts(
     try:
         async with gateway_client(sqlite_store, broker) as client:
             before_topology = await _queue(client)
-            await declare_topology(broker)
+            await declare_topology(private_amqp_url)
             empty = await _queue(client)
             for job_type, count in ((JobType.ENRICHMENT, 2), (JobType.CRAWL, 1)):
                 for _ in range(count):

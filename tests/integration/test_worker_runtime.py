@@ -17,7 +17,6 @@ import aio_pika
 import httpx
 import pytest
 from aio_pika.abc import AbstractIncomingMessage
-from faststream.rabbit import RabbitBroker
 
 from jobs_shared.contracts import (
     CancelJob,
@@ -217,8 +216,7 @@ async def stop_unless_stopped(runtime: WorkerRuntime) -> None:
 @pytest.fixture
 async def harness(amqp_url: str, tmp_path: Path) -> AsyncIterator[Harness]:
     async with Bus.connect(amqp_url) as bus:
-        async with RabbitBroker(amqp_url, logger=None) as broker:
-            await declare_topology(broker)
+        await declare_topology(amqp_url)
         queues = [RUNS, ITEMS, TRACKER_INBOX]
         await bus.purge(*(q.name for q in queues), *(q.dead_letter_name for q in queues))
         folded = Folded()

@@ -110,8 +110,7 @@ async def running_ingestion_stack(amqp_url: str, root: Path) -> AsyncIterator[In
         worker_retry_first_delay_seconds=0.05,
         worker_grace_seconds=1.0,
     )
-    async with RabbitBroker(amqp_url, logger=None) as declarer:
-        await declare_topology(declarer)
+    await declare_topology(amqp_url)
     store = open_store(store_url)
     catalog = open_catalog(store_url)
     blobs = DirectoryBlobStore(blob_dir)

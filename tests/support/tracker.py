@@ -15,7 +15,6 @@ from pathlib import Path
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
-from faststream.rabbit import RabbitBroker
 from pydantic import BaseModel
 
 from job_tracker.app import Tracker, build_tracker
@@ -196,8 +195,7 @@ async def tracker_env(amqp_url: str, tmp_path: Path) -> AsyncIterator[TrackerEnv
     """A fresh SQLite file, the topology declared, and the tracker's queues empty
     (one vhost serves the whole session, so a previous test may have left messages)."""
     store_url = f"sqlite:///{tmp_path / 'jobs.db'}"
-    async with RabbitBroker(amqp_url, logger=None) as broker:
-        await declare_topology(broker)
+    await declare_topology(amqp_url)
     store = open_store(store_url)
     await store.open()
     try:

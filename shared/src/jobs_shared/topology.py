@@ -123,8 +123,18 @@ CONSUMER_QUEUES: tuple[ConsumerQueue, ...] = (
 )
 
 
-async def declare_topology(broker: RabbitBroker) -> None:
-    """Declare every exchange, consumer queue, binding and dead-letter queue. Idempotent."""
+async def declare_topology(amqp_url: str) -> None:
+    """Declare every exchange, consumer queue, binding and dead-letter queue. Idempotent.
+
+    It uses a connection of its own, never a service's broker: FastStream caches a queue
+    with the channel it was declared on, and a subscriber of that broker would then consume
+    on that channel, without its own prefetch limit (one replica would hoard every message).
+    """
+    async with RabbitBroker(amqp_url, logger=None) as broker:
+        await _declare(broker)
+
+
+async def _declare(broker: RabbitBroker) -> None:
     for exchange in (COMMANDS, WORK, EVENTS, UPDATES, DEAD_LETTERS):
         await broker.declare_exchange(exchange)
     dead_letters = await broker.declare_exchange(DEAD_LETTERS)

@@ -48,7 +48,7 @@ def lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncContextMan
             if app.state.get("broker") is None:
                 broker = RabbitBroker(settings.amqp_url, fail_fast=False)
                 stack.push_async_callback(broker.stop)
-                connecting = asyncio.create_task(_connect(broker))
+                connecting = asyncio.create_task(_connect(broker, settings.amqp_url))
                 stack.push_async_callback(_cancel, connecting)
                 app.state.broker = broker
             yield
@@ -56,12 +56,12 @@ def lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncContextMan
     return run
 
 
-async def _connect(broker: RabbitBroker) -> None:
+async def _connect(broker: RabbitBroker, amqp_url: str) -> None:
     """Connect and declare the topology; aio-pika retries an unreachable broker by itself,
     so what fails here is a bad URL or a topology that clashes with the broker's."""
     try:
         await broker.connect()
-        await declare_topology(broker)
+        await declare_topology(amqp_url)
     except Exception:
         logger.exception("RabbitMQ is unusable: /queue shows no depth, /readyz says 503")
 

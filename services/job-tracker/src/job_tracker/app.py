@@ -60,8 +60,8 @@ def build_tracker(settings: TrackerSettings) -> Tracker:
     subscribe_inbox(broker, batcher, send_to_dlq, prefetch=settings.prefetch)
 
     async def declare() -> None:
+        await declare_topology(settings.amqp_url)
         await broker.connect()
-        await declare_topology(broker)
 
     app = AsgiFastStream(
         broker,

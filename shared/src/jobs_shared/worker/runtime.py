@@ -114,11 +114,7 @@ class WorkerRuntime:
     async def open(self) -> None:
         await self.store.open()
         await self.worker.open()
-        # On a connection of its own: FastStream caches a declared queue with the channel
-        # it was declared on, and a subscriber would then consume on that channel instead
-        # of its own, without its prefetch limit (one replica would hoard every chunk).
-        async with RabbitBroker(self.settings.amqp_url, logger=None) as declarer:
-            await declare_topology(declarer)
+        await declare_topology(self.settings.amqp_url)
         await self.broker.connect()
         await self.outcomes.start()
         await self.heartbeat.start()
