@@ -317,17 +317,9 @@ def seeded_jobs() -> list[JobState]:
 
 
 def _reference(jobs: Sequence[JobState], tenant: str, query: JobQuery) -> list[str]:
-    """What `list_jobs` must return, by brute force: ids, newest first."""
-    matching = [
-        job
-        for job in jobs
-        if job.tenant == tenant
-        and (not query.types or job.type in query.types)
-        and (not query.statuses or job.status in query.statuses)
-        and (query.user_email is None or job.user_email == query.user_email)
-        and (query.created_from is None or job.created_at >= query.created_from)
-        and (query.created_to is None or job.created_at < query.created_to)
-    ]
+    """What `list_jobs` must return, by brute force: ids, newest first. `JobQuery.matches`
+    is the reference: the live updates filter pushed jobs with it, so both must agree."""
+    matching = [job for job in jobs if job.tenant == tenant and query.matches(job)]
     matching.sort(key=lambda job: (job.created_at, job.id), reverse=True)
     return [job.id for job in matching]
 

@@ -4,6 +4,8 @@
 broker connection is up, the store answers a ping, and every service-specific check
 passes (a worker that is draining is not ready), so orchestrators and the stack runner
 take a service that lost a dependency out of rotation instead of it silently idling.
+A tracker's hot standby (its inbox is single-active-consumer) is ready too: it takes
+over the moment the active tracker goes away.
 """
 
 import asyncio

@@ -7,6 +7,7 @@ jobs.work     (topic)  <type>.items -> <worker>.items  (WorkChunk, many items ea
 jobs.events   (topic)  job.started  job.total_grew  job.failed  items.outcomes
                        worker.heartbeat (no queue bound yet)
 jobs.updates  (fanout) JobUpdated, one per written job per tracker batch
+                       -> gateway.updates.<process>: one exclusive queue per gateway process
 jobs.dead-letters (direct)  routing key = the consumer queue's name -> <queue>.dlq
 ```
 
@@ -18,6 +19,10 @@ loop) are dead-lettered by RabbitMQ itself.
 A worker plans a job from `<worker>.runs` and publishes its items in chunks to
 `<worker>.items`, a plain competing-consumers queue: every replica of the worker takes
 chunks from it, so one large job is spread over all replicas.
+
+Every gateway process declares its own exclusive, auto-delete queue on `jobs.updates`
+(`gateway_updates_queue`): a fanout copies each `JobUpdated` to every process, so each
+can push it to the WebSocket clients it holds, and a queue dies with its process.
 
 The tracker's inbox is single-active-consumer: every write to a job comes from one
 process at a time, so a second tracker replica is a hot standby, never a second

@@ -1,7 +1,9 @@
-"""The gateway application: the public REST API of MerchantOps Jobs (PRODUCT.md §3).
+"""The gateway application: the public REST API of MerchantOps Jobs (PRODUCT.md §3) and the
+web UI.
 
 Routes live under `/api/v1` behind JWT auth; `/healthz`, `/readyz` and the OpenAPI
-document (`/schema/openapi.json`) sit outside it, unauthenticated.
+document (`/schema/openapi.json`) sit outside it, unauthenticated. The web UI's pages,
+login and static files (`gateway.ui`) check the `jobs_token` cookie themselves.
 """
 
 from faststream.rabbit import RabbitBroker
@@ -21,6 +23,7 @@ from gateway.domain.stats.controllers import StatsController
 from gateway.domain.system.controllers import SystemController
 from gateway.errors import EXCEPTION_HANDLERS
 from gateway.lifespan import lifespan
+from gateway.ui.controllers import ui_router
 from jobs_shared.blobs import BlobStore
 from jobs_shared.settings import Settings
 from jobs_shared.store import CatalogStore, JobStore
@@ -51,7 +54,7 @@ def create_app(
         security=[{"bearer": []}, {"cookie": []}],
     )
     return Litestar(
-        route_handlers=[SystemController, api],
+        route_handlers=[SystemController, api, ui_router(secret)],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan(settings)],

@@ -3,7 +3,10 @@
 The token is taken from `Authorization: Bearer`, else from the HttpOnly `jobs_token`
 cookie the browser UI keeps, else, for WebSocket connections only, from `?token=`
 (browsers cannot set headers on a WebSocket). A query token is refused on plain HTTP
-because URLs end up in logs and browser history.
+because URLs end up in logs and browser history. On a WebSocket the cookie counts only
+when the handshake comes from the gateway's own origin (or names none, as non-browser
+clients do): browsers send cookies with cross-site WebSocket handshakes, and no CORS
+check stops a page elsewhere from reading the socket (cross-site WebSocket hijacking).
 
 The middleware sits on the `/api/v1` router only, so `/healthz`, `/readyz` and
 `/schema` never ask for a token.
@@ -11,6 +14,7 @@ The middleware sits on the `/api/v1` router only, so `/healthz`, `/readyz` and
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
 from litestar.connection import ASGIConnection
@@ -90,6 +94,11 @@ def decode_token(token: str, secret: str) -> Principal:
         raise _unauthorized("The token is invalid or expired.") from exc
 
 
+def authenticate(connection: ASGIConnection[Any, Any, Any, Any], secret: str) -> Principal:
+    """The caller of `connection`, from whichever token it carries; 401 if none is valid."""
+    return decode_token(_token_of(connection), secret)
+
+
 class JwtAuthenticationMiddleware(AbstractAuthenticationMiddleware):
     """Sets `request.user` to the caller's `Principal`, or answers 401."""
 
@@ -111,13 +120,20 @@ def _token_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
         if scheme.lower() != "bearer" or not token.strip():
             raise _unauthorized("The Authorization header must be `Bearer <token>`.")
         return token.strip()
-    if cookie := connection.cookies.get(TOKEN_COOKIE):
-        return str(cookie)
-    if connection.scope["type"] == ScopeType.WEBSOCKET and (
-        query := connection.query_params.get(TOKEN_QUERY)
+    websocket = connection.scope["type"] == ScopeType.WEBSOCKET
+    if (cookie := connection.cookies.get(TOKEN_COOKIE)) and (
+        not websocket or _same_origin(connection)
     ):
+        return str(cookie)
+    if websocket and (query := connection.query_params.get(TOKEN_QUERY)):
         return str(query)
     raise _unauthorized("A token is required: send `Authorization: Bearer <token>`.")
+
+
+def _same_origin(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """No `Origin` (not a browser), or one naming the host the handshake was sent to."""
+    origin = connection.headers.get("origin")
+    return origin is None or urlsplit(origin).netloc == connection.headers.get("host")
 
 
 def _unauthorized(message: str) -> NotAuthorizedException:

@@ -1,4 +1,6 @@
-"""Query-parameter helpers the controllers share: ISO 8601 times and opaque page cursors.
+"""Query-parameter helpers the controllers share: the job list filters, ISO 8601 times and
+opaque page cursors. The list filters are read here once for `GET /jobs` and for list
+subscriptions on the WebSocket, so both accept and refuse exactly the same filters.
 
 Cursors are keyset positions (the last row's sort key), base64url-encoded so clients
 treat them as opaque: a page never skips or repeats a row when jobs are created
@@ -7,13 +9,37 @@ between two requests, which offset paging would.
 
 import base64
 import binascii
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from gateway.errors import bad_parameter
-from jobs_shared.store import JobCursor, ProductCursor
+from jobs_shared.contracts import JobStatus, JobType
+from jobs_shared.store import JobCursor, JobQuery, ProductCursor
 from jobs_shared.store.documents import iso
 
 _SEPARATOR = "|"
+
+
+def job_query(
+    types: Iterable[JobType],
+    statuses: Iterable[JobStatus],
+    user: str | None,
+    created_from: str | None,
+    created_to: str | None,
+) -> JobQuery:
+    """The list filters as a `JobQuery`; a 400 names the filter at fault. An empty `user`
+    means no user filter, as an absent one does."""
+    start = parse_time("created_from", created_from)
+    end = parse_time("created_to", created_to)
+    if start and end and start > end:
+        raise bad_parameter("created_from", "must not be after created_to")
+    return JobQuery(
+        types=frozenset(types),
+        statuses=frozenset(statuses),
+        user_email=user or None,
+        created_from=start,
+        created_to=end,
+    )
 
 
 def parse_time(name: str, text: str | None) -> datetime | None:

@@ -17,10 +17,10 @@ from faststream.specification import AsyncAPI
 from job_tracker.announcer import Announcer
 from job_tracker.batcher import Batcher
 from job_tracker.folding import Delivery, InboxFolder
-from job_tracker.health import health_routes
 from job_tracker.inbox import subscribe_inbox
 from job_tracker.settings import TrackerSettings
 from jobs_shared.dead_letters import dead_letter
+from jobs_shared.health import health_routes
 from jobs_shared.store import JobStore, open_store
 from jobs_shared.topology import TRACKER_INBOX, declare_topology
 

@@ -328,7 +328,7 @@ def _item_from(job_id: str, outcome: ItemOutcome, started_at: datetime | None) -
     return ItemState(
         job_id=job_id,
         item_id=outcome.item_id,
-        status=ItemStatus(outcome.status),
+        status=outcome.status,  # an ItemStatus already: the contract validated it
         label=outcome.label,
         attempts=outcome.attempt,
         started_at=started_at,
@@ -344,7 +344,7 @@ def _item_from(job_id: str, outcome: ItemOutcome, started_at: datetime | None) -
 def _outcome_key_of(outcome: ItemOutcome) -> _OutcomeKey:
     error = outcome.error
     return (
-        _RANK[ItemStatus(outcome.status)],
+        _RANK[outcome.status],
         outcome.attempt,
         outcome.at,
         error.category.value if error else "",

@@ -7,6 +7,8 @@ so their text order is their time order and both stores can range-filter them.
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from jobs_shared.contracts import ItemStatus, JobStatus, JobType
 from jobs_shared.domain.state import ItemState, JobState
 from jobs_shared.errors import ErrorCategory
@@ -14,8 +16,23 @@ from jobs_shared.errors import ErrorCategory
 Document = dict[str, Any]
 
 
+_UTC_OFFSET = "+00:00"
+_NO_MICROSECONDS = ".000000" + _UTC_OFFSET
+
+
 def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    """`moment` in UTC as `2030-01-01T00:00:00.000000+00:00`, microseconds always written.
+
+    The same text as `moment.astimezone(UTC).isoformat(timespec="microseconds")` (a naive
+    `moment` is local time), written by orjson at half the cost: the tracker writes three
+    per item. orjson leaves out a zero fraction, so it is put back.
+    """
+    offset = moment.utcoffset()
+    if offset is None or offset:
+        moment = moment.astimezone(UTC)
+    if moment.microsecond:
+        return orjson.dumps(moment)[1:-1].decode()
+    return orjson.dumps(moment)[1:-7].decode() + _NO_MICROSECONDS
 
 
 def _iso_or_none(moment: datetime | None) -> str | None:

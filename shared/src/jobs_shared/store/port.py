@@ -16,6 +16,22 @@ from jobs_shared.domain.state import ItemKey, ItemState, JobState
 from jobs_shared.errors import ErrorCategory
 
 
+class FilterableJob(Protocol):
+    """What the list filters look at: a stored `JobState` and a pushed `JobView` alike."""
+
+    @property
+    def type(self) -> JobType: ...
+
+    @property
+    def status(self) -> JobStatus: ...
+
+    @property
+    def user_email(self) -> str: ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+
 @dataclass(frozen=True, slots=True)
 class JobQuery:
     """The list filters of `GET /jobs`; empty means no filter."""
@@ -25,6 +41,22 @@ class JobQuery:
     user_email: str | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
+
+    def matches(self, job: FilterableJob) -> bool:
+        """Whether `list_jobs` would list `job` (tenant aside): `created_from` inclusive,
+        `created_to` exclusive, every given filter at once.
+
+        The live updates decide with it which pushed jobs a list subscription shows, and
+        the store contract suite uses it as the reference every adapter must agree with,
+        so a list read over REST and the same list kept live can never disagree.
+        """
+        return (
+            (not self.types or job.type in self.types)
+            and (not self.statuses or job.status in self.statuses)
+            and (self.user_email is None or job.user_email == self.user_email)
+            and (self.created_from is None or job.created_at >= self.created_from)
+            and (self.created_to is None or job.created_at < self.created_to)
+        )
 
 
 @dataclass(frozen=True, slots=True)

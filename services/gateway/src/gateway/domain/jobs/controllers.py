@@ -12,11 +12,10 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from gateway.dependencies import Commands, Jobs
 from gateway.domain.jobs.requests import JobRequest
 from gateway.domain.jobs.schemas import ItemPage, JobErrors, JobPage
-from gateway.errors import bad_parameter, documented_errors
-from gateway.params import decode_item_cursor, decode_job_cursor, parse_time
+from gateway.errors import documented_errors
+from gateway.params import decode_item_cursor, decode_job_cursor, job_query
 from jobs_shared.contracts import ItemStatus, JobStatus, JobType, JobView, utc_now
 from jobs_shared.domain.metrics import job_view
-from jobs_shared.store import JobQuery
 
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size, 1 to 200.")]
 Cursor = Annotated[
@@ -55,17 +54,7 @@ class JobController(Controller):
         limit: Limit = 50,
         cursor: Cursor = None,
     ) -> JobPage:
-        start = parse_time("created_from", created_from)
-        end = parse_time("created_to", created_to)
-        if start and end and start > end:
-            raise bad_parameter("created_from", "must not be after created_to")
-        query = JobQuery(
-            types=frozenset(types or ()),
-            statuses=frozenset(statuses or ()),
-            user_email=user or None,
-            created_from=start,
-            created_to=end,
-        )
+        query = job_query(types or (), statuses or (), user, created_from, created_to)
         after = decode_job_cursor(cursor) if cursor else None
         return await jobs.list_jobs(query, limit, after)
 

@@ -1,0 +1,55 @@
+"""`iso`, the one text form of times in stored documents: its text order is time order."""
+
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import AwareDatetime, TypeAdapter
+
+from jobs_shared.store.documents import iso
+
+
+def reference(moment: datetime) -> str:
+    """The definition `iso` is held to (what it was before orjson wrote it)."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+offsets = st.builds(
+    lambda minutes: timezone(timedelta(minutes=minutes)), st.integers(-23 * 60, 23 * 60)
+)
+zones = st.one_of(
+    st.just(UTC), offsets, st.sampled_from([ZoneInfo("Europe/London"), ZoneInfo("Asia/Kolkata")])
+)
+aware = st.datetimes(
+    min_value=datetime(2, 1, 1), max_value=datetime(9998, 12, 31), timezones=zones
+)
+
+
+@given(aware)
+def test_iso_is_the_isoformat_of_the_utc_time_with_microseconds(moment: datetime) -> None:
+    assert iso(moment) == reference(moment)
+
+
+@given(aware, aware)
+def test_iso_text_order_is_time_order(a: datetime, b: datetime) -> None:
+    assert (iso(a) < iso(b)) == (a < b)
+
+
+def test_iso_writes_a_zero_fraction() -> None:
+    assert iso(datetime(2030, 1, 1, tzinfo=UTC)) == "2030-01-01T00:00:00.000000+00:00"
+    assert iso(datetime(2030, 1, 1, 0, 0, 0, 5000, tzinfo=UTC)) == (
+        "2030-01-01T00:00:00.005000+00:00"
+    )
+
+
+def test_iso_of_pydantic_times_and_other_offsets() -> None:
+    parsed = TypeAdapter(AwareDatetime).validate_python("2030-01-01T02:00:00+02:00")
+    assert iso(parsed) == "2030-01-01T00:00:00.000000+00:00"
+    utc = TypeAdapter(AwareDatetime).validate_python("2030-01-01T00:00:00.000001Z")
+    assert iso(utc) == "2030-01-01T00:00:00.000001+00:00"
+
+
+def test_iso_of_a_naive_time_reads_it_as_local_time() -> None:
+    naive = datetime(2030, 6, 1, 12, 30, 15, 7)
+    assert iso(naive) == reference(naive)
