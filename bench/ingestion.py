@@ -22,22 +22,14 @@ not beside the test suite.
 
 import argparse
 import asyncio
-import contextlib
 import csv
-import os
-import platform
 import random
 import secrets
-import socket
-import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -46,7 +38,7 @@ import xlsxwriter
 from tqdm import tqdm
 
 from bench.sections import replace_section
-from gateway.auth import mint_token
+from bench.services import bench_token, measured_on, running_services
 from ingestion import read_document
 from jobs_shared.contracts import TERMINAL_JOB_STATUSES, JobStatus
 from jobs_shared.store.sqlite import SqliteJobStore
@@ -145,62 +137,7 @@ def raw_parse(path: Path) -> tuple[int, float]:
     return rows, time.perf_counter() - started
 
 
-# --- the services ----------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@asynccontextmanager
-async def running_services(
-    amqp_url: str, folder: Path, secret: str, replicas: int
-) -> AsyncIterator[int]:
-    """Tracker, gateway and `replicas` ingestion workers as child processes; yields the
-    gateway's port."""
-    env = {
-        **os.environ,
-        "JOBS_AMQP_URL": amqp_url,
-        "JOBS_STORE_URL": f"sqlite:///{folder / 'jobs.db'}",
-        "JOBS_BLOB_DIR": str(folder / "blobs"),
-        "JOBS_JWT_SECRET": secret,
-        "JOBS_LOG_LEVEL": "WARNING",
-    }
-    modules = ["job_tracker", "gateway", *["ingestion"] * replicas]
-    ports = [_free_port() for _ in modules]
-    processes = [
-        await asyncio.create_subprocess_exec(
-            sys.executable, "-m", module, env={**env, "JOBS_HTTP_PORT": str(port)}
-        )
-        for module, port in zip(modules, ports, strict=True)
-    ]
-    try:
-        for module, port, process in zip(modules, ports, processes, strict=True):
-            await _wait_ready(module, port, process)
-        yield ports[1]
-    finally:
-        for process in processes:
-            if process.returncode is None:
-                process.terminate()
-        for process in processes:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(process.wait(), 30)
-
-
-async def _wait_ready(name: str, port: int, process: asyncio.subprocess.Process) -> None:
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if process.returncode is not None:
-                raise RuntimeError(f"{name} exited while starting")
-            with contextlib.suppress(httpx.TransportError):
-                if (await http.get("/readyz")).status_code == 200:
-                    return
-            await asyncio.sleep(0.1)
-    raise TimeoutError(f"{name} did not become ready within 60 s")
+# --- measuring -------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,17 +193,12 @@ async def end_to_end(gateway: httpx.AsyncClient, store: SqliteJobStore, file: Pr
 
 async def measure(files: list[Prepared], folder: Path, replicas: int) -> list[Result]:
     secret = secrets.token_urlsafe(32)
-    token = mint_token(
-        secret,
-        sub="bench",
-        tenant=TENANT,
-        email="bench@example.test",
-        roles=[],
-        ttl=timedelta(hours=1),
-    )
+    token = bench_token(secret, TENANT)
     results = []
+    modules = ["job_tracker", "gateway", *["ingestion"] * replicas]
     with temporary_vhost("jobs-bench-ingestion") as amqp_url:
-        async with running_services(amqp_url, folder, secret, replicas) as port:
+        async with running_services(amqp_url, folder, secret, modules) as services:
+            port = services[1].port
             store = SqliteJobStore(folder / "jobs.db")
             await store.open()
             try:
@@ -304,14 +236,9 @@ def table(results: list[Result]) -> str:
 
 
 def write_section(results: list[Result], command: str, replicas: int) -> None:
-    rabbit = subprocess.run(
-        ["rabbitmqctl", "-q", "version"], capture_output=True, text=True, check=False
-    ).stdout.strip()
     body = "\n".join(
         [
-            f"`{command}` — {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores, "
-            f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
-            f"RabbitMQ {rabbit or '?'}.",
+            measured_on(command),
             "",
             "Generated files: CSV and XLSX of product rows (10 columns), a PDF of ruled "
             "invoice tables (22 lines a page). `raw parse` is `read_document` over the file "

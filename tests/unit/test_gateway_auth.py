@@ -1,7 +1,8 @@
 """The auth layer on its own: where a token may come from, per connection kind.
 
-The WebSocket endpoint comes later; these tests pin what it will rely on: a browser's
-WebSocket may authenticate with the cookie or `?token=`, plain HTTP never by query.
+A browser's WebSocket may authenticate with the cookie (from the gateway's own origin
+only) or `?token=`; plain HTTP never by query. The live-updates endpoint relies on it
+(`tests/integration/test_gateway_ws.py` checks it over a real socket).
 """
 
 from datetime import timedelta
@@ -66,6 +67,17 @@ async def test_the_header_wins_over_the_cookie_and_the_cookie_over_the_query() -
     assert await _tenant_of(_connection("websocket", query, {"Cookie": headers["Cookie"]})) == (
         "cookie"
     )
+
+
+async def test_a_websocket_cookie_counts_from_the_gateways_own_origin_only() -> None:
+    cookie = f"jobs_token={_token('acme')}"
+    own = {"Cookie": cookie, "Host": "jobs.example:8000", "Origin": "https://jobs.example:8000"}
+    assert await _tenant_of(_connection("websocket", headers=own)) == "acme"
+    elsewhere = {**own, "Origin": "https://evil.example"}
+    with pytest.raises(NotAuthorizedException):
+        await _tenant_of(_connection("websocket", headers=elsewhere))
+    query = f"token={_token('query')}"
+    assert await _tenant_of(_connection("websocket", query, elsewhere)) == "query"
 
 
 async def test_plain_http_never_takes_a_query_token() -> None:

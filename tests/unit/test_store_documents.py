@@ -1,13 +1,18 @@
-"""`iso`, the one text form of times in stored documents: its text order is time order."""
+"""`iso`, the one text form of times in stored documents (its text order is time order),
+and the item documents the SQLite store writes with it."""
 
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import AwareDatetime, TypeAdapter
 
-from jobs_shared.store.documents import iso
+from jobs_shared.contracts import ItemStatus
+from jobs_shared.domain.state import ItemState
+from jobs_shared.errors import ErrorCategory
+from jobs_shared.store.documents import iso, item_doc_json, item_from_doc, item_to_doc
 
 
 def reference(moment: datetime) -> str:
@@ -21,9 +26,7 @@ offsets = st.builds(
 zones = st.one_of(
     st.just(UTC), offsets, st.sampled_from([ZoneInfo("Europe/London"), ZoneInfo("Asia/Kolkata")])
 )
-aware = st.datetimes(
-    min_value=datetime(2, 1, 1), max_value=datetime(9998, 12, 31), timezones=zones
-)
+aware = st.datetimes(min_value=datetime(2, 1, 1), max_value=datetime(9998, 12, 31), timezones=zones)
 
 
 @given(aware)
@@ -53,3 +56,28 @@ def test_iso_of_pydantic_times_and_other_offsets() -> None:
 def test_iso_of_a_naive_time_reads_it_as_local_time() -> None:
     naive = datetime(2030, 6, 1, 12, 30, 15, 7)
     assert iso(naive) == reference(naive)
+
+
+times = st.one_of(aware, st.just(datetime(2030, 1, 1, 0, 0, 0, 1, tzinfo=UTC)))
+items = st.builds(
+    ItemState,
+    job_id=st.text(min_size=1, max_size=8),
+    item_id=st.text(min_size=1, max_size=8),
+    status=st.sampled_from(ItemStatus),
+    outcome_at=times,
+    label=st.text(max_size=8),
+    attempts=st.integers(1, 5),
+    started_at=st.none() | times,
+    finished_at=st.none() | times,
+    error_category=st.none() | st.sampled_from(ErrorCategory),
+    error_message=st.none() | st.text(max_size=8),
+    result=st.none()
+    | st.dictionaries(st.text(max_size=4), st.integers(-(2**63), 2**63 - 1) | st.text(max_size=4)),
+    outcome_attempt=st.integers(1, 5),
+)
+
+
+@given(items)
+def test_item_doc_json_is_the_json_of_item_to_doc(item: ItemState) -> None:
+    assert item_doc_json(item) == orjson.dumps(item_to_doc(item)).decode()
+    assert item_from_doc(orjson.loads(item_doc_json(item))) == item

@@ -128,6 +128,19 @@ CONSUMER_QUEUES: tuple[ConsumerQueue, ...] = (
 )
 
 
+def gateway_updates_queue(process_id: str) -> RabbitQueue:
+    """The queue through which one gateway process hears every `JobUpdated`.
+
+    Exclusive and auto-delete: it lives exactly as long as the process's connection, so a
+    gateway that stops or crashes leaves nothing behind to fill up, and a reconnecting one
+    declares it afresh (its clients are then resynced from the store). Not durable and not
+    a quorum queue: an update is worth something only to the sockets open right now.
+    """
+    return RabbitQueue(
+        f"gateway.updates.{process_id}", durable=False, exclusive=True, auto_delete=True
+    )
+
+
 async def declare_topology(amqp_url: str) -> None:
     """Declare every exchange, consumer queue, binding and dead-letter queue. Idempotent.
 

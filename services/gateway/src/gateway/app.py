@@ -1,8 +1,9 @@
 """The gateway application: the public REST API of MerchantOps Jobs (PRODUCT.md §3) and the
 web UI.
 
-Routes live under `/api/v1` behind JWT auth; `/healthz`, `/readyz` and the OpenAPI
-document (`/schema/openapi.json`) sit outside it, unauthenticated. The web UI's pages,
+Routes live under `/api/v1` behind JWT auth (the live-updates WebSocket `/api/v1/ws`
+authenticates by itself, to refuse with a close code); `/healthz`, `/readyz` and the
+OpenAPI document (`/schema/openapi.json`) sit outside it, unauthenticated. The web UI's pages,
 login and static files (`gateway.ui`) check the `jobs_token` cookie themselves.
 """
 
@@ -17,6 +18,8 @@ from gateway.auth import TOKEN_COOKIE, JwtAuthenticationMiddleware, require_jwt_
 from gateway.dependencies import DEPENDENCIES
 from gateway.domain.documents.controllers import documents_router
 from gateway.domain.jobs.controllers import JobController
+from gateway.domain.live.controllers import live_updates_route
+from gateway.domain.live.hub import Hub
 from gateway.domain.products.controllers import ProductController
 from gateway.domain.queue.controllers import QueueController
 from gateway.domain.stats.controllers import StatsController
@@ -39,7 +42,9 @@ def create_app(
     catalog: CatalogStore | None = None,
 ) -> Litestar:
     """The app; a `store`, `broker`, `blobs` or `catalog` passed in is used as is (opened and
-    connected by the caller), one not passed is built from `settings` when the app starts."""
+    connected by the caller), one not passed is built from `settings` when the app starts.
+    Live updates are fed from the broker the app builds; a caller handing in its own feeds
+    `app.state.hub` itself if it needs them (`gateway.domain.live.feed.UpdatesFeed`)."""
     secret = require_jwt_secret(settings)
     api = Router(
         path=API_PREFIX,
@@ -49,6 +54,7 @@ def create_app(
             ProductController,
             QueueController,
             StatsController,
+            live_updates_route(secret),
         ],
         middleware=[DefineMiddleware(JwtAuthenticationMiddleware, secret=secret)],
         security=[{"bearer": []}, {"cookie": []}],
@@ -65,6 +71,7 @@ def create_app(
                 "broker": broker,
                 "blobs": blobs,
                 "catalog": catalog,
+                "hub": Hub(),
                 "upload_max_bytes": settings.upload_max_bytes,
             }
         ),

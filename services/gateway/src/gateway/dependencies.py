@@ -1,5 +1,5 @@
 """What handlers get injected: the store and broker the app holds, the caller, the job
-reader bound to the caller's tenant, and the caller's job commands.
+reader bound to the caller's tenant, the caller's job commands, and the live-updates hub.
 
 The store and broker live in `app.state` (set by `create_app` or the lifespan), so
 tests can hand the app their own and production gets the ones built from settings.
@@ -16,6 +16,7 @@ from litestar.params import SkipValidation
 from gateway.auth import Principal
 from gateway.domain.jobs.commands import JobCommands
 from gateway.domain.jobs.services import JobService
+from gateway.domain.live.hub import Hub
 from jobs_shared.blobs import BlobStore
 from jobs_shared.store import CatalogStore, JobStore
 
@@ -29,6 +30,7 @@ UploadLimit: TypeAlias = NamedDependency[int]
 """`JOBS_UPLOAD_MAX_BYTES`: the largest document accepted."""
 Jobs: TypeAlias = NamedDependency[SkipValidation[JobService]]
 Commands: TypeAlias = NamedDependency[SkipValidation[JobCommands]]
+LiveHub: TypeAlias = NamedDependency[SkipValidation[Hub]]
 
 
 def provide_store(state: State) -> JobStore:
@@ -49,6 +51,10 @@ def provide_catalog(state: State) -> CatalogStore:
 
 def provide_upload_limit(state: State) -> int:
     return cast(int, state.upload_max_bytes)
+
+
+def provide_hub(state: State) -> Hub:
+    return cast(Hub, state.hub)
 
 
 def provide_principal(request: Request[Principal, str, Any]) -> Principal:
@@ -72,4 +78,5 @@ DEPENDENCIES = {
     "principal": Provide(provide_principal, sync_to_thread=False),
     "jobs": Provide(provide_job_service, sync_to_thread=False),
     "commands": Provide(provide_job_commands, sync_to_thread=False),
+    "hub": Provide(provide_hub, sync_to_thread=False),
 }

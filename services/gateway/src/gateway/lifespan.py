@@ -6,7 +6,8 @@ connection), so the gateway serves reads from the store while RabbitMQ is down o
 still starting; /readyz says 503 and /queue shows no depth until it is back. Once
 connected it declares the topology (idempotent), like every service that publishes:
 a queue must exist before the first message for it is sent, whichever service
-starts first.
+starts first. Then it starts the live-updates feed: this process's queue on
+`jobs.updates`, feeding the hub that the WebSocket sessions subscribe to.
 """
 
 import asyncio
@@ -18,6 +19,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from faststream.rabbit import RabbitBroker
 from litestar import Litestar
 
+from gateway.domain.live.feed import UpdatesFeed
 from jobs_shared.blobs import open_blob_store
 from jobs_shared.settings import Settings
 from jobs_shared.store import open_catalog, open_store
@@ -48,7 +50,8 @@ def lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncContextMan
             if app.state.get("broker") is None:
                 broker = RabbitBroker(settings.amqp_url, fail_fast=False)
                 stack.push_async_callback(broker.stop)
-                connecting = asyncio.create_task(_connect(broker, settings.amqp_url))
+                feed = app.state.feed = UpdatesFeed(app.state.hub)
+                connecting = asyncio.create_task(_connect(broker, settings.amqp_url, feed))
                 stack.push_async_callback(_cancel, connecting)
                 app.state.broker = broker
             yield
@@ -56,12 +59,14 @@ def lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncContextMan
     return run
 
 
-async def _connect(broker: RabbitBroker, amqp_url: str) -> None:
-    """Connect and declare the topology; aio-pika retries an unreachable broker by itself,
-    so what fails here is a bad URL or a topology that clashes with the broker's."""
+async def _connect(broker: RabbitBroker, amqp_url: str, feed: UpdatesFeed) -> None:
+    """Connect, declare the topology and start the live feed; aio-pika retries an
+    unreachable broker by itself, so what fails here is a bad URL or a topology that
+    clashes with the broker's."""
     try:
         await broker.connect()
         await declare_topology(amqp_url)
+        await feed.start(broker)
     except Exception:
         logger.exception("RabbitMQ is unusable: /queue shows no depth, /readyz says 503")
 

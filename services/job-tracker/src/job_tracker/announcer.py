@@ -8,9 +8,12 @@ and a still-pending job is dispatched again (workers dedupe runs by job id).
 """
 
 import asyncio
-from collections.abc import Mapping
+import uuid
+from collections.abc import Awaitable, Mapping
 from datetime import datetime
 
+from aio_pika import DeliveryMode, Message
+from aio_pika.abc import AbstractExchange
 from faststream.rabbit import RabbitBroker
 from faststream.rabbit.publisher import RabbitPublisher
 
@@ -25,8 +28,12 @@ from jobs_shared.topology import COMMANDS, UPDATES
 class Announcer:
     """Publishes one `JobUpdated` per changed job and one `RunJob` per job to dispatch."""
 
-    def __init__(self, broker: RabbitBroker) -> None:
-        # Declared as FastStream publishers so the AsyncAPI document shows them.
+    def __init__(self, broker: RabbitBroker, app_id: str) -> None:
+        self._broker = broker
+        self._app_id = app_id
+        self._updates_target: AbstractExchange | None = None
+        # Declared as FastStream publishers so the AsyncAPI document shows them. `JobUpdated`
+        # itself goes out straight to the exchange (`_updates_exchange`), in the same form.
         self._updates = broker.publisher(
             exchange=UPDATES,
             schema=JobUpdated,
@@ -50,15 +57,38 @@ class Announcer:
 
     async def announce(self, result: FoldResult, now: datetime) -> None:
         """Publish the batch's notifications concurrently (their broker confirms overlap)."""
-        sends = [
+        sends: list[Awaitable[object]] = [
             self._runs[job.type].publish(run_command(job))
             for job in (result.jobs[job_id] for job_id in result.dispatch)
         ]
-        sends.extend(
-            self._updates.publish(JobUpdated(job=job_view(job, now)))
-            for job in result.jobs.values()
-        )
+        if result.jobs:
+            updates = await self._updates_exchange()
+            sends.extend(
+                updates.publish(self._job_updated(job, now), routing_key="", mandatory=False)
+                for job in result.jobs.values()
+            )
         await asyncio.gather(*sends)
+
+    async def _updates_exchange(self) -> AbstractExchange:
+        """`jobs.updates` on the broker's channel (with publisher confirms), looked up once.
+
+        A batch of many small jobs sends one `JobUpdated` per job: going past the
+        publisher's per-message machinery straight to the exchange costs a third less.
+        """
+        if self._updates_target is None:
+            self._updates_target = await self._broker.declare_exchange(UPDATES)
+        return self._updates_target
+
+    def _job_updated(self, job: JobState, now: datetime) -> Message:
+        """`JobUpdated` as the `jobs.updates` publisher would send it (JSON, not persistent)."""
+        return Message(
+            JobUpdated(job=job_view(job, now)).model_dump_json().encode(),
+            content_type="application/json",
+            delivery_mode=DeliveryMode.NOT_PERSISTENT,
+            correlation_id=uuid.uuid4().hex,
+            timestamp=now,
+            app_id=self._app_id,
+        )
 
 
 def run_command(job: JobState) -> RunJob:

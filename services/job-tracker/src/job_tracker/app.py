@@ -51,7 +51,7 @@ def build_tracker(settings: TrackerSettings) -> Tracker:
     )
     store = open_store(settings.store_url)
     send_to_dlq = partial(dead_letter, broker, TRACKER_INBOX)
-    folder = InboxFolder(store, Announcer(broker).announce, send_to_dlq)
+    folder = InboxFolder(store, Announcer(broker, SERVICE_NAME).announce, send_to_dlq)
     batcher: Batcher[Delivery] = Batcher(
         folder.commit,
         max_size=settings.tracker_batch_size,

@@ -87,21 +87,13 @@ class InboxFolder:
                     await self._poisoned(delivery, single_error)
 
     async def _fold(self, messages: Sequence[TrackerMessage]) -> None:
-        import time as _t
-        t0=_t.perf_counter()
         now = utc_now()
         job_ids, item_keys = keys_to_load(messages)
         jobs = await self._store.load_jobs(job_ids)
-        t1=_t.perf_counter()
         items = await self._store.load_items(item_keys) if item_keys else {}
-        t2=_t.perf_counter()
         result = fold_batch(messages, jobs, items, now)
-        t3=_t.perf_counter()
         await self._store.save_fold(list(result.jobs.values()), list(result.items.values()))
-        t4=_t.perf_counter()
         await self._announce(result, now)
-        t5=_t.perf_counter()
-        print(f"TIMING n={len(messages)} jobs={len(result.jobs)} items={len(result.items)} disp={len(result.dispatch)} lj={t1-t0:.4f} li={t2-t1:.4f} fold={t3-t2:.4f} save={t4-t3:.4f} ann={t5-t4:.4f}", flush=True)
         log.debug(
             "committed %d messages: %d jobs, %d items changed, %d dispatched",
             len(messages),

@@ -4,7 +4,7 @@ Documents hold only JSON types. Times are ISO 8601 UTC strings with microseconds
 so their text order is their time order and both stores can range-filter them.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -16,6 +16,7 @@ from jobs_shared.errors import ErrorCategory
 Document = dict[str, Any]
 
 
+_ZERO = timedelta(0)
 _UTC_OFFSET = "+00:00"
 _NO_MICROSECONDS = ".000000" + _UTC_OFFSET
 
@@ -121,6 +122,43 @@ def item_to_doc(item: ItemState) -> Document:
         "outcome_attempt": item.outcome_attempt,
         "outcome_at": iso(item.outcome_at),
     }
+
+
+def item_doc_json(item: ItemState) -> str:
+    """`item_to_doc(item)` as JSON text: the same text as `orjson.dumps` of it, faster.
+
+    The tracker writes one per item. When every time of the item is in UTC with a
+    non-zero fraction (nearly always), orjson writes the times and enums itself, which
+    is exactly what `iso` and `.value` would give; otherwise the document is built first.
+    """
+    started, finished, at = item.started_at, item.finished_at, item.outcome_at
+    if not (
+        _writes_as_iso(at)
+        and (started is None or _writes_as_iso(started))
+        and (finished is None or _writes_as_iso(finished))
+    ):
+        return orjson.dumps(item_to_doc(item)).decode()
+    return orjson.dumps(
+        {
+            "job_id": item.job_id,
+            "item_id": item.item_id,
+            "status": item.status,
+            "label": item.label,
+            "attempts": item.attempts,
+            "started_at": started,
+            "finished_at": finished,
+            "error_category": item.error_category,
+            "error_message": item.error_message,
+            "result": item.result,
+            "outcome_attempt": item.outcome_attempt,
+            "outcome_at": at,
+        }
+    ).decode()
+
+
+def _writes_as_iso(moment: datetime) -> bool:
+    """Whether orjson writes `moment` as `iso` does: in UTC, with a non-zero fraction."""
+    return bool(moment.microsecond) and moment.utcoffset() == _ZERO
 
 
 def item_from_doc(doc: Document) -> ItemState:

@@ -21,7 +21,7 @@ Why it is set up this way:
 """
 
 import asyncio
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from itertools import chain
 from pathlib import Path
 
@@ -34,8 +34,8 @@ from jobs_shared.errors import ErrorCategory
 from jobs_shared.store.documents import (
     Document,
     iso,
+    item_doc_json,
     item_from_doc,
-    item_to_doc,
     job_from_doc,
     job_to_doc,
 )
@@ -99,6 +99,12 @@ _JOB_INDEX_BY_FILTER = {
 }
 """Also the tie-break when two filters have as many values: a user's jobs are fewest."""
 
+ITEM_IDS_PER_LOAD = 2_000
+"""Item ids per `load_items` query (with one job id per branch: far below SQLite's 32,766
+bound parameters)."""
+MAX_BRANCHES_PER_LOAD = 400
+"""Below SQLite's limit of 500 terms in one compound SELECT."""
+
 _JOB_ORDER = "created_at DESC, id DESC"
 _ITEM_ORDER = "item_id"
 _ACTIVE = (JobStatus.PENDING.value, JobStatus.IN_PROGRESS.value)
@@ -150,14 +156,21 @@ class SqliteJobStore:
         return jobs
 
     async def load_items(self, keys: Collection[ItemKey]) -> dict[ItemKey, ItemState]:
+        """One primary-key branch per job and chunk of its item ids, many branches per query.
+
+        A batch of many small jobs would otherwise cost a query (a thread hop) per job;
+        the branches are joined with UNION ALL, each a search of the primary key (a row
+        value `(job_id, item_id) IN (...)` would make SQLite scan the table instead).
+        """
+        branches = [
+            (job_id, chunk)
+            for job_id, item_ids in item_ids_by_job(keys).items()
+            for chunk in chunks(item_ids)
+        ]
         items: dict[ItemKey, ItemState] = {}
-        for job_id, item_ids in item_ids_by_job(keys).items():
-            for chunk in chunks(item_ids):
-                sql = (
-                    f"SELECT doc FROM items WHERE job_id = ? AND item_id IN ({_marks(len(chunk))})"
-                )
-                for item in map(item_from_doc, await self._docs(sql, (job_id, *chunk))):
-                    items[item.key] = item
+        for sql, params in _item_loads(branches):
+            for item in map(item_from_doc, await self._docs(sql, params)):
+                items[item.key] = item
         return items
 
     async def save_fold(self, jobs: Sequence[JobState], items: Sequence[ItemState]) -> None:
@@ -237,14 +250,35 @@ def _job_row(job: JobState) -> Row:
 
 
 def _item_row(item: ItemState) -> Row:
-    doc = item_to_doc(item)
     return (
         item.job_id,
         item.item_id,
-        doc["status"],
-        doc["error_category"],
-        orjson.dumps(doc).decode(),
+        item.status.value,
+        item.error_category.value if item.error_category else None,
+        item_doc_json(item),
     )
+
+
+def _item_loads(
+    branches: Sequence[tuple[str, tuple[str, ...]]],
+) -> Iterator[tuple[str, list[object]]]:
+    """Queries loading the items of `branches` (a job id and some of its item ids each),
+    as many branches to a query as `ITEM_IDS_PER_LOAD` and SQLite's compound limit allow."""
+    start = 0
+    while start < len(branches):
+        end, ids = start, 0
+        while end < len(branches) and end - start < MAX_BRANCHES_PER_LOAD:
+            ids += len(branches[end][1])
+            if ids > ITEM_IDS_PER_LOAD and end > start:
+                break
+            end += 1
+        taken = branches[start:end]
+        sql = " UNION ALL ".join(
+            f"SELECT doc FROM items WHERE job_id = ? AND item_id IN ({_marks(len(ids_))})"
+            for _, ids_ in taken
+        )
+        yield sql, [value for job_id, ids_ in taken for value in (job_id, *ids_)]
+        start = end
 
 
 def _list_jobs_sql(

@@ -51,6 +51,7 @@ HTML_HEADERS = {
 }
 
 AnyRequest = Request[Any, Any, Any]
+Token = Annotated[str | None, QueryParameter(description="A user token to sign in with.")]
 NextPage = Annotated[str | None, QueryParameter(name="next")]
 
 
@@ -110,7 +111,7 @@ def ui_router(secret: str) -> Router:
 
     @get("/login", include_in_schema=False)
     async def login(
-        request: AnyRequest, token: str | None = None, next_page: NextPage = None
+        request: AnyRequest, token: Token = None, next_page: NextPage = None
     ) -> Response[Any]:
         destination = _local(next_page)
         if token:
@@ -148,20 +149,15 @@ def ui_router(secret: str) -> Router:
 
 
 def _html(page: str, status_code: int = 200) -> Response[str]:
-    return Response(
-        page, media_type=MediaType.HTML, status_code=status_code, headers=HTML_HEADERS
-    )
+    return Response(page, media_type=MediaType.HTML, status_code=status_code, headers=HTML_HEADERS)
 
 
 def _local(destination: str | None) -> str:
     """`destination` if it is a path on this site, else the home page: never an open redirect
     (`//evil.example` and `/\\evil.example` are other sites to a browser)."""
-    if (
-        not destination
-        or not destination.startswith("/")
-        or destination.startswith(("//", "/\\"))
-        or destination.startswith("/login")
-    ):
+    if not destination or not destination.startswith("/"):
+        return HOME
+    if destination.startswith(("//", "/\\", "/login")):
         return HOME
     return destination
 

@@ -28,7 +28,11 @@ export async function api(path, { method = "GET", query = {}, json, form } = {})
   const body = await response.json().catch(() => null);
   if (!response.ok) {
     const error = body?.error ?? {};
-    throw new ApiError(response.status, error.code ?? "http_error", error.message ?? response.statusText);
+    throw new ApiError(
+      response.status,
+      error.code ?? "http_error",
+      error.message ?? response.statusText,
+    );
   }
   return body;
 }

@@ -47,19 +47,20 @@ export function itemCounter(job) {
 
 // A job's duration now: the server's figure plus the time since it was received, while
 // the job runs (immune to a skewed client clock).
-export function liveDuration(job, receivedAt) {
-  if (job.duration_seconds == null) return null;
-  if (job.status !== "in_progress") return job.duration_seconds;
-  return job.duration_seconds + (performance.now() - receivedAt) / 1000;
-}
-
 export function durationText(job, receivedAt) {
-  return formatDuration(liveDuration(job, receivedAt));
+  if (job.duration_seconds == null || job.status !== "in_progress") {
+    return formatDuration(job.duration_seconds);
+  }
+  return formatDuration(job.duration_seconds + (performance.now() - receivedAt) / 1000);
 }
 
 // Previous / Next buttons; `onMove(-1 | 1)`. Returns the element and `set(hasPrevious, hasNext)`.
 export function pager(label, onMove) {
-  const previous = h("button", { type: "button", class: "button", onclick: () => onMove(-1) }, "Previous");
+  const previous = h(
+    "button",
+    { type: "button", class: "button", onclick: () => onMove(-1) },
+    "Previous",
+  );
   const next = h("button", { type: "button", class: "button", onclick: () => onMove(1) }, "Next");
   const element = h("nav", { class: "pager", "aria-label": label }, previous, next);
   return {
@@ -89,6 +90,11 @@ export function messageArea() {
       element.replaceChildren();
     },
   };
+}
+
+// An update older than the copy already shown (a late REST answer after a live update).
+export function isStale(job, shown) {
+  return new Date(job.updated_at) < new Date(shown.updated_at);
 }
 
 // Calls `tick` every second until `stop()`.

@@ -8,7 +8,11 @@ export function confirmDialog({ title, message, confirmLabel, dismissLabel, dang
   const dismiss = h("button", { type: "submit", class: "button", value: "no" }, dismissLabel);
   const confirm = h(
     "button",
-    { type: "submit", class: `button ${danger ? "button--danger" : "button--primary"}`, value: "yes" },
+    {
+      type: "submit",
+      class: `button ${danger ? "button--danger" : "button--primary"}`,
+      value: "yes",
+    },
     confirmLabel,
   );
   const dialog = h(

@@ -26,10 +26,10 @@ export const ITEM_STATUSES = {
 };
 
 export const ERROR_CATEGORIES = {
-  url_unreachable: "URL not reachable",
-  parse_error: "File could not be read",
-  rate_limited: "Rate limited",
-  timeout: "Timed out",
+  url_unreachable: "URL not accessible",
+  parse_error: "Document parsing error",
+  rate_limited: "Rate limit error",
+  timeout: "Timeout error",
   validation_error: "Invalid data",
   internal_error: "Internal error",
 };
@@ -73,15 +73,14 @@ export function formatDuration(seconds) {
   if (seconds < 1) return "< 1 s";
   const s = Math.round(seconds);
   if (s < 60) return `${s} s`;
-  const [d, h, m] = [Math.floor(s / 86400), Math.floor((s % 86400) / 3600), Math.floor((s % 3600) / 60)];
+  const [d, h, m] = [
+    Math.floor(s / 86400),
+    Math.floor((s % 86400) / 3600),
+    Math.floor((s % 3600) / 60),
+  ];
   if (s < 3600) return `${m} min ${s % 60} s`;
   if (s < 86400) return `${h} h ${m} min`;
   return `${d} d ${h} h`;
-}
-
-// An update older than the copy already shown (a late REST answer after a live update).
-export function isStale(job, shown) {
-  return new Date(job.updated_at) < new Date(shown.updated_at);
 }
 
 export function shortId(id) {

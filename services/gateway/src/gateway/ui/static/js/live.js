@@ -4,12 +4,14 @@
 // the current state first (`onSnapshot(jobs)`), then every change (`onUpdate(job)`).
 // When the socket drops it reconnects with backoff and subscribes again: the new
 // snapshot resyncs whatever was missed. A gap in an update's `seq` resubscribes too.
+// A socket the server closes with 4401 (the session expired) goes to the login page.
 
-import { api } from "./api.js";
+import { signIn } from "./api.js";
 
 const BACKOFF_MS = [250, 1000, 2000, 5000, 10000];
 const PING_EVERY_MS = 25000;
 const PONG_WITHIN_MS = 10000;
+const CLOSE_UNAUTHORIZED = 4401;
 
 let socket = null;
 let attempt = 0;
@@ -37,13 +39,19 @@ class Subscription {
 }
 
 // `request` is `{ job_id }` or `{ jobs: { type, status, user, created_from, created_to } }`.
-// Handlers: onSnapshot(jobs), onUpdate(job), onError({ code, message }).
+// Handlers: onSnapshot(jobs), onUpdate(job, matches), onError({ code, message }).
+// `matches` (list subscriptions) is false once the job has left the filter.
 export function subscribe(request, handlers) {
   const subscription = new Subscription(request, handlers);
   subscriptions.set(subscription.ref, subscription);
   if (socket?.readyState === WebSocket.OPEN) sendSubscribe(subscription);
   else connect();
   return subscription;
+}
+
+// Open the socket now (the live indicator shows its state on every page).
+export function startLive() {
+  connect();
 }
 
 // `listener(state)` with "connecting", "live" or "reconnecting"; called at once too.
@@ -62,21 +70,19 @@ function connect() {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   const opened = new WebSocket(`${scheme}//${location.host}/api/v1/ws`);
   socket = opened;
-  let wasOpen = false;
   opened.addEventListener("open", () => {
-    wasOpen = true;
     attempt = 0;
     setStatus("live");
     for (const subscription of subscriptions.values()) sendSubscribe(subscription);
     pingTimer = setInterval(ping, PING_EVERY_MS);
   });
   opened.addEventListener("message", (event) => receive(JSON.parse(event.data)));
-  opened.addEventListener("close", () => {
+  opened.addEventListener("close", (event) => {
     clearInterval(pingTimer);
     clearTimeout(pongTimer);
     socket = null;
-    if (!wasOpen && attempt >= 1) checkSession();
-    scheduleReconnect();
+    if (event.code === CLOSE_UNAUTHORIZED) signIn();
+    else scheduleReconnect();
   });
 }
 
@@ -84,16 +90,13 @@ function scheduleReconnect() {
   setStatus("reconnecting");
   const base = BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)];
   attempt += 1;
-  reconnectTimer = setTimeout(() => {
-    reconnectTimer = null;
-    if (subscriptions.size) connect();
-  }, base * (0.75 + Math.random() / 2));
-}
-
-// A refused handshake looks like any other drop; ask the API whether the session ended
-// (a 401 sends the browser to the login page).
-function checkSession() {
-  api("/jobs", { query: { limit: 1 } }).catch(() => {});
+  reconnectTimer = setTimeout(
+    () => {
+      reconnectTimer = null;
+      connect();
+    },
+    base * (0.75 + Math.random() / 2),
+  );
 }
 
 function ping() {
@@ -115,7 +118,11 @@ function receive(message) {
   clearTimeout(pongTimer);
   if (message.op === "pong") return;
   const subscription = subscriptionOf(message);
-  if (!subscription) return;
+  if (!subscription) {
+    // Closed before its snapshot came: the server still holds it.
+    if (message.op === "snapshot") send({ op: "unsubscribe", subscription: message.subscription });
+    return;
+  }
   if (message.op === "snapshot") {
     subscription.id = message.subscription;
     subscription.seq = message.seq ?? 0;
@@ -127,7 +134,7 @@ function receive(message) {
       return;
     }
     subscription.seq = message.seq;
-    subscription.handlers.onUpdate?.(message.job);
+    subscription.handlers.onUpdate?.(message.job, message.matches);
   } else if (message.op === "error") {
     subscriptions.delete(subscription.ref);
     subscription.handlers.onError?.(message);

@@ -5,10 +5,12 @@ import { ApiError, api } from "../api.js";
 import {
   durationText,
   everySecond,
+  isStale,
   itemCounter,
   messageArea,
   progressBar,
   statusBadge,
+  updateProgressBar,
 } from "../components.js";
 import { confirmDialog } from "../dialog.js";
 import { h, pageHeading } from "../dom.js";
@@ -23,21 +25,28 @@ import {
   formatDecimal,
   formatDuration,
   formatPercent,
-  isStale,
   shortId,
 } from "../format.js";
 import { subscribe } from "../live.js";
 import { navigate } from "../router.js";
 import { itemsSection } from "./job-items.js";
 
-const DETAILS_REFRESH_MS = 1500;
+const DETAILS_REFRESH_MS = 1000;
 
 export function jobPage(outlet, { id }) {
   const heading = pageHeading("Job");
   const message = messageArea();
   const announcer = h("p", { class: "visually-hidden", role: "status" });
-  const cancelButton = h("button", { type: "button", class: "button button--danger", hidden: true, onclick: cancel }, "Cancel Job");
-  const retryButton = h("button", { type: "button", class: "button button--primary", hidden: true, onclick: retry }, "Retry failed items");
+  const cancelButton = h(
+    "button",
+    { type: "button", class: "button button--danger", hidden: true, onclick: cancel },
+    "Cancel Job",
+  );
+  const retryButton = h(
+    "button",
+    { type: "button", class: "button button--primary", hidden: true, onclick: retry },
+    "Retry failed items",
+  );
   const sections = {
     overview: section("overview", "Overview"),
     progress: section("progress", "Progress"),
@@ -47,7 +56,12 @@ export function jobPage(outlet, { id }) {
   const items = itemsSection(id);
   outlet.append(
     h("p", { class: "breadcrumb" }, h("a", { href: "/jobs" }, "Jobs")),
-    h("div", { class: "page-head" }, heading, h("div", { class: "actions" }, cancelButton, retryButton)),
+    h(
+      "div",
+      { class: "page-head" },
+      heading,
+      h("div", { class: "actions" }, cancelButton, retryButton),
+    ),
     message.element,
     announcer,
     ...Object.values(sections).map((s) => s.element),
@@ -56,6 +70,8 @@ export function jobPage(outlet, { id }) {
 
   let job = null;
   let receivedAt = 0;
+  let updateOverview = null;
+  let updateProgress = null;
   let subscription = null;
   let closed = false;
   let metadataKey = "";
@@ -74,21 +90,34 @@ export function jobPage(outlet, { id }) {
     document.title = `${title} ${shortId(job.id)} · MerchantOps Jobs`;
     cancelButton.hidden = !ACTIVE.has(job.status);
     retryButton.hidden = !(TERMINAL.has(job.status) && job.failed_items > 0);
-    renderOverview(sections.overview.body, job, receivedAt);
-    renderProgress(sections.progress.body, job, receivedAt);
-    const key = JSON.stringify([job.retry_of, job.retried_by, job.cancel_requested_at, job.metadata]);
+    updateOverview ??= overviewView(sections.overview.body, job);
+    updateProgress ??= progressView(sections.progress.body, job);
+    updateOverview(job, receivedAt);
+    updateProgress(job, receivedAt);
+    const key = JSON.stringify([
+      job.retry_of,
+      job.retried_by,
+      job.cancel_requested_at,
+      job.metadata,
+    ]);
     if (key !== metadataKey) {
       metadataKey = key;
       renderMetadata(sections.metadata.body, job);
     }
-    const counts = JSON.stringify([job.status, job.processed_items, job.failed_items, job.skipped_items, job.total_items]);
+    const counts = JSON.stringify([
+      job.status,
+      job.processed_items,
+      job.failed_items,
+      job.skipped_items,
+      job.total_items,
+    ]);
     if (counts !== detailsKey) {
       detailsKey = counts;
       refreshDetails();
     }
   }
 
-  // Errors and items are re-read when the job's counts move, at most every 1.5 s.
+  // Errors and items are re-read when the job's counts move, at most once a second.
   function refreshDetails() {
     if (detailsTimer) {
       detailsDue = true;
@@ -109,7 +138,10 @@ export function jobPage(outlet, { id }) {
     try {
       renderErrors(sections.errors.body, job, await api(`/jobs/${id}/errors`));
     } catch (error) {
-      if (!closed) sections.errors.body.replaceChildren(h("p", { class: "message message--error" }, error.message));
+      if (!closed)
+        sections.errors.body.replaceChildren(
+          h("p", { class: "message message--error" }, error.message),
+        );
     }
   }
 
@@ -119,7 +151,13 @@ export function jobPage(outlet, { id }) {
     document.title = "Job not found · MerchantOps Jobs";
     outlet.replaceChildren(
       pageHeading("Job not found"),
-      h("p", {}, "There is no job ", h("code", {}, id), " in your workspace. It may have been mistyped, or it belongs to another workspace."),
+      h(
+        "p",
+        {},
+        "There is no job ",
+        h("code", {}, id),
+        " in your workspace. It may have been mistyped, or it belongs to another workspace.",
+      ),
       h("p", {}, h("a", { href: "/jobs" }, "Back to all jobs")),
     );
     outlet.querySelector("h1").focus();
@@ -128,7 +166,8 @@ export function jobPage(outlet, { id }) {
   async function cancel() {
     const confirmed = await confirmDialog({
       title: "Cancel this job?",
-      message: "Processing of the remaining items stops. Items already processed are kept. The job status changes to “cancelled”.",
+      message:
+        "Processing of the remaining items stops. Items already processed are kept. The job status changes to “cancelled”.",
       confirmLabel: "Cancel job",
       dismissLabel: "Keep running",
       danger: true,
@@ -137,10 +176,19 @@ export function jobPage(outlet, { id }) {
     cancelButton.disabled = true;
     cancelButton.textContent = "Cancelling…";
     try {
-      show(await api(`/jobs/${id}/cancel`, { method: "POST" }));
-      message.show("The job was cancelled. Items already processed are kept.");
+      const answer = await api(`/jobs/${id}/cancel`, { method: "POST" });
+      show(answer);
+      message.show(
+        answer.status === "cancelled"
+          ? "The job was cancelled. Items already processed are kept."
+          : "The cancel is queued: the job stops shortly. Items already processed are kept.",
+      );
+      heading.focus(); // the Cancel Job button is gone
     } catch (error) {
-      message.show(error.status === 409 ? "This job has already finished." : error.message, "error");
+      message.show(
+        error.status === 409 ? "This job has already finished." : error.message,
+        "error",
+      );
     } finally {
       cancelButton.disabled = false;
       cancelButton.textContent = "Cancel Job";
@@ -160,8 +208,8 @@ export function jobPage(outlet, { id }) {
 
   const stopClock = everySecond(() => {
     if (job?.status === "in_progress") {
-      renderOverview(sections.overview.body, job, receivedAt);
-      renderProgress(sections.progress.body, job, receivedAt);
+      updateOverview(job, receivedAt);
+      updateProgress(job, receivedAt);
     }
   });
 
@@ -207,51 +255,102 @@ function facts(entries) {
   return h(
     "dl",
     { class: "facts" },
-    ...entries.filter(Boolean).map(([term, value]) => h("div", {}, h("dt", {}, term), h("dd", {}, value))),
+    ...entries
+      .filter(Boolean)
+      .map(([term, value]) => h("div", {}, h("dt", {}, term), h("dd", {}, value))),
   );
 }
 
-function renderOverview(body, job, receivedAt) {
-  body.replaceChildren(
-    facts([
-      ["Type", JOB_TYPES[job.type] ?? job.type],
-      ["Status", statusBadge(job.status)],
-      ["Submitted", formatDateTime(job.created_at, { seconds: true })],
-      ["Started", job.started_at ? formatDateTime(job.started_at, { seconds: true }) : "Not started yet"],
-      ["Finished", job.finished_at ? formatDateTime(job.finished_at, { seconds: true }) : "—"],
-      ["Duration", durationText(job, receivedAt)],
-      ["Progress", h("span", { class: "inline-progress" }, progressBar(job, { label: "Overall progress" }), formatPercent(job.progress_pct))],
-    ]),
+// A definition list whose values change in place (nothing is rebuilt, so animations and
+// transitions run on): `set(name, text or node)`.
+function liveFacts(listClass, itemClass, terms) {
+  const values = {};
+  const element = h(
+    "dl",
+    { class: listClass },
+    ...Object.entries(terms).map(([name, term]) => {
+      values[name] = h("dd");
+      return h("div", { class: itemClass, "data-fact": name }, h("dt", {}, term), values[name]);
+    }),
   );
+  return {
+    element,
+    set(name, value) {
+      if (typeof value !== "string") values[name].replaceChildren(value);
+      else if (values[name].textContent !== value) values[name].textContent = value;
+    },
+  };
 }
 
-function renderProgress(body, job, receivedAt) {
-  const rest = [
-    job.failed_items ? `${formatCount(job.failed_items)} failed` : null,
-    job.skipped_items ? `${formatCount(job.skipped_items)} skipped` : null,
-  ].filter(Boolean);
-  const stat = (label, value, name) => h("div", { class: "stat", "data-stat": name }, h("dt", {}, label), h("dd", {}, value));
-  body.replaceChildren(
-    progressBar(job, { label: "Items processed" }),
-    h(
-      "p",
-      { class: "counter" },
-      h("span", { "data-testid": "item-counter" }, itemCounter(job)),
-      rest.length ? ` · ${rest.join(" · ")}` : "",
-    ),
-    h(
-      "dl",
-      { class: "stats" },
-      stat("Total Items", formatCount(job.total_items), "total"),
-      stat("Processed", formatCount(job.processed_items), "processed"),
-      stat("Failed", formatCount(job.failed_items), "failed"),
-      stat("Progress %", formatPercent(job.progress_pct), "progress"),
-      stat("Success Rate", formatPercent(job.success_rate), "success-rate"),
-      stat("Estimated Time", estimate(job, receivedAt), "eta"),
-      stat("Time Elapsed", durationText(job, receivedAt), "elapsed"),
-      stat("Processing Rate", job.items_per_minute == null ? "—" : `${formatDecimal(job.items_per_minute)} items/min`, "rate"),
-    ),
-  );
+// Overview: type, status, timing and progress; returns `update(job, receivedAt)`.
+function overviewView(body, job) {
+  const facts = liveFacts("facts", null, {
+    type: "Type",
+    status: "Status",
+    created: "Submitted",
+    started: "Started",
+    finished: "Finished",
+    duration: "Duration",
+    progress: "Progress",
+  });
+  const bar = progressBar(job, { label: "Overall progress" });
+  const percent = h("span");
+  facts.set("progress", h("span", { class: "inline-progress" }, bar, percent));
+  body.replaceChildren(facts.element);
+  let shownStatus = null;
+  return (job, receivedAt) => {
+    const time = (iso, otherwise) => (iso ? formatDateTime(iso, { seconds: true }) : otherwise);
+    facts.set("type", JOB_TYPES[job.type] ?? job.type);
+    if (job.status !== shownStatus) facts.set("status", statusBadge(job.status));
+    shownStatus = job.status;
+    facts.set("created", time(job.created_at));
+    facts.set("started", time(job.started_at, "Not started yet"));
+    facts.set("finished", time(job.finished_at, "—"));
+    facts.set("duration", durationText(job, receivedAt));
+    updateProgressBar(bar, job);
+    percent.textContent = formatPercent(job.progress_pct);
+  };
+}
+
+// Progress: the bar, "45 of 100 items processed" and the statistics.
+function progressView(body, job) {
+  const bar = progressBar(job, { label: "Items processed" });
+  const counter = h("span", { "data-testid": "item-counter" });
+  const others = h("span");
+  const stats = liveFacts("stats", "stat", {
+    total: "Total Items",
+    processed: "Processed",
+    failed: "Failed",
+    progress: "Progress %",
+    success: "Success Rate",
+    eta: "Estimated Time",
+    elapsed: "Time Elapsed",
+    rate: "Processing Rate",
+  });
+  body.replaceChildren(bar, h("p", { class: "counter" }, counter, others), stats.element);
+  return (job, receivedAt) => {
+    updateProgressBar(bar, job);
+    counter.textContent = itemCounter(job);
+    const rest = [
+      job.failed_items ? `${formatCount(job.failed_items)} failed` : null,
+      job.skipped_items ? `${formatCount(job.skipped_items)} skipped` : null,
+    ].filter(Boolean);
+    others.textContent = rest.map((part) => ` · ${part}`).join("");
+    stats.set("total", formatCount(job.total_items));
+    stats.set("processed", formatCount(job.processed_items));
+    stats.set("failed", formatCount(job.failed_items));
+    stats.set("progress", formatPercent(job.progress_pct));
+    stats.set("success", formatPercent(job.success_rate));
+    stats.set("eta", estimate(job, receivedAt));
+    stats.set("elapsed", durationText(job, receivedAt));
+    const rate = job.items_per_minute;
+    stats.set(
+      "rate",
+      rate == null
+        ? "—"
+        : h("span", {}, `${formatDecimal(rate)} `, h("span", { class: "unit" }, "items/min")),
+    );
+  };
 }
 
 // The remaining time, counted down between updates; words when there is no estimate.
@@ -273,15 +372,39 @@ function renderMetadata(body, job) {
       ["Job ID", h("code", {}, job.id)],
       meta.file_name && ["File", meta.file_name],
       meta.size_bytes != null && ["File size", `${formatCount(meta.size_bytes)} bytes`],
-      params.start_url && ["Start URL", h("a", { href: params.start_url, rel: "noopener noreferrer", target: "_blank" }, params.start_url)],
+      params.start_url && [
+        "Start URL",
+        h(
+          "a",
+          { href: params.start_url, rel: "noopener noreferrer", target: "_blank" },
+          params.start_url,
+        ),
+      ],
       params.max_pages != null && ["Max pages", formatCount(params.max_pages)],
-      products.length > 0 && ["Products", `${formatCount(products.length)}: ${products.slice(0, 5).join(", ")}${products.length > 5 ? ", …" : ""}`],
+      products.length > 0 && [
+        "Products",
+        `${formatCount(products.length)}: ${products.slice(0, 5).join(", ")}${products.length > 5 ? ", …" : ""}`,
+      ],
       params.format && ["Export format", params.format.toUpperCase()],
       params.retry_items && ["Items retried", formatCount(params.retry_items.length)],
       job.retry_of && ["Retry of", jobLink(job.retry_of)],
-      job.retried_by?.length > 0 && ["Retried by", h("span", { class: "links" }, ...job.retried_by.map(jobLink))],
-      job.cancel_requested_at && ["Cancel requested", formatDateTime(job.cancel_requested_at, { seconds: true })],
-      ["Parameters", h("details", {}, h("summary", {}, "Show all"), h("pre", {}, JSON.stringify(params, null, 2)))],
+      job.retried_by?.length > 0 && [
+        "Retried by",
+        h("span", { class: "links" }, ...job.retried_by.map(jobLink)),
+      ],
+      job.cancel_requested_at && [
+        "Cancel requested",
+        formatDateTime(job.cancel_requested_at, { seconds: true }),
+      ],
+      [
+        "Parameters",
+        h(
+          "details",
+          {},
+          h("summary", {}, "Show all"),
+          h("pre", {}, JSON.stringify(params, null, 2)),
+        ),
+      ],
     ]),
   );
 }
@@ -305,20 +428,35 @@ function renderErrors(body, job, errors) {
       h(
         "article",
         { class: "error-group", "data-category": group.category },
-        h("h3", {}, ERROR_CATEGORIES[group.category] ?? group.category, " ", h("span", { class: "count" }, `${formatCount(group.count)} ${group.count === 1 ? "item" : "items"}`)),
-        advice(group),
         h(
-          "ul",
-          { class: "examples", "aria-label": "Examples" },
-          ...group.examples.map((item) => h("li", {}, h("strong", {}, item.label || item.item_id), ": ", item.error?.message ?? "")),
+          "h3",
+          {},
+          ERROR_CATEGORIES[group.category] ?? group.category,
+          " ",
+          h(
+            "span",
+            { class: "count" },
+            `${formatCount(group.count)} ${group.count === 1 ? "item" : "items"}`,
+          ),
         ),
+        advice(group),
+        h("ul", { class: "examples", "aria-label": "Examples" }, ...group.examples.map(example)),
       ),
     );
   }
   if (!parts.length) {
-    parts.push(h("p", { class: "muted" }, TERMINAL.has(job.status) ? "No errors." : "No errors so far."));
+    parts.push(
+      h("p", { class: "muted" }, TERMINAL.has(job.status) ? "No errors." : "No errors so far."),
+    );
   }
   body.replaceChildren(...parts);
+}
+
+// "Row 8: price 'abc' is not a number": the item's label, unless its message starts with it.
+function example(item) {
+  const label = item.label || item.item_id;
+  const text = item.error?.message ?? "";
+  return h("li", {}, text.startsWith(label) ? text : `${label}: ${text}`);
 }
 
 function advice({ cause, fix }) {

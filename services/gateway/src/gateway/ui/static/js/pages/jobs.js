@@ -6,6 +6,7 @@ import { ApiError, api } from "../api.js";
 import {
   durationText,
   everySecond,
+  isStale,
   messageArea,
   pager,
   progressBar,
@@ -19,7 +20,6 @@ import {
   formatCount,
   formatDateTime,
   formatPercent,
-  isStale,
   localDayStart,
   shortId,
 } from "../format.js";
@@ -31,8 +31,8 @@ const FILTERS = ["type", "status", "user", "from", "to"];
 
 export function jobsPage(outlet, _params, url) {
   const message = messageArea();
-  const form = filterForm(applyFilters);
-  const rows = new Map(); // job id -> { job, receivedAt, row }
+  const form = filterForm(setQuery);
+  const rows = new Map(); // job id -> { job, receivedAt, row, cells }
   const body = h("tbody");
   const empty = h("p", { class: "empty", hidden: true });
   const table = h(
@@ -45,9 +45,13 @@ export function jobsPage(outlet, _params, url) {
       h(
         "thead",
         {},
-        h("tr", {}, ...["Job", "Status", "Progress", "Items", "Started", "Duration"].map(
-          (name) => h("th", { scope: "col" }, name),
-        )),
+        h(
+          "tr",
+          {},
+          ...["Job", "Status", "Progress", "Items", "Started", "Duration"].map((name) =>
+            h("th", { scope: "col" }, name),
+          ),
+        ),
       ),
       body,
     ),
@@ -61,7 +65,11 @@ export function jobsPage(outlet, _params, url) {
         "div",
         {},
         pageHeading("Jobs"),
-        h("p", { class: "lead" }, "Monitor background tasks like product enrichment, document ingestion, and exports in real-time."),
+        h(
+          "p",
+          { class: "lead" },
+          "Monitor background tasks like product enrichment, document ingestion, and exports in real-time.",
+        ),
       ),
       h("a", { class: "button button--primary", href: "/start" }, "Start a job"),
     ),
@@ -89,7 +97,9 @@ export function jobsPage(outlet, _params, url) {
     subscription?.close();
     subscription = null;
     try {
-      const page = await api("/jobs", { query: { ...apiFilters(filters), limit: PAGE_SIZE, cursor } });
+      const page = await api("/jobs", {
+        query: { ...apiFilters(filters), limit: PAGE_SIZE, cursor },
+      });
       if (ticket !== loading) return;
       message.clear();
       rows.clear();
@@ -98,28 +108,40 @@ export function jobsPage(outlet, _params, url) {
       nextCursor = page.next_cursor;
       pages.set(cursor != null, nextCursor != null);
       showEmpty();
-      subscription = subscribe({ jobs: apiFilters(filters) }, { onSnapshot: merge, onUpdate: merge1 });
+      subscription = subscribe(
+        { jobs: apiFilters(filters) },
+        { onSnapshot: resync, onUpdate: apply },
+      );
     } catch (error) {
       if (ticket !== loading) return;
-      message.show(error instanceof ApiError ? error.message : "The jobs could not be loaded.", "error");
+      message.show(
+        error instanceof ApiError ? error.message : "The jobs could not be loaded.",
+        "error",
+      );
     } finally {
       if (ticket === loading) table.removeAttribute("aria-busy");
     }
   }
 
-  // The snapshot after every (re)subscribe resyncs the rows, as any update does.
-  function merge(jobs) {
-    for (const job of jobs) merge1(job);
+  // The snapshot after every (re)subscribe resyncs the rows, as any update does. The
+  // server sends only jobs that match the filter, and once `matches: false` for a row
+  // whose job has left it.
+  function resync(jobs) {
+    for (const job of jobs) apply(job);
   }
 
-  function merge1(job) {
+  function apply(job, matches = true) {
     const shown = rows.get(job.id);
-    if (shown) {
+    if (shown && matches === false) {
+      shown.row.remove();
+      rows.delete(job.id);
+      showEmpty();
+    } else if (shown) {
       if (isStale(job, shown.job)) return;
       shown.job = job;
       shown.receivedAt = performance.now();
       fillRow(shown);
-    } else if (cursor == null && matches(job, filters) && belongsHere(job)) {
+    } else if (matches !== false && cursor == null && belongsHere(job)) {
       addRow(job);
       showEmpty();
     }
@@ -134,18 +156,27 @@ export function jobsPage(outlet, _params, url) {
 
   // Rows stay newest first: a row goes before the first older one.
   function addRow(job) {
-    const link = h("a", { href: `/jobs/${job.id}`, class: "job-link" }, JOB_TYPES[job.type] ?? job.type);
+    const link = h(
+      "a",
+      { href: `/jobs/${job.id}`, class: "job-link" },
+      JOB_TYPES[job.type] ?? job.type,
+    );
     const cells = {
-      status: h("td"),
-      progress: h("td", { class: "progress-cell" }),
-      items: h("td", { class: "number" }),
-      started: h("td"),
-      duration: h("td", { class: "number" }),
+      status: h("td", { "data-label": "Status" }),
+      progress: h("td", { "data-label": "Progress" }),
+      items: h("td", { class: "number", "data-label": "Items" }),
+      started: h("td", { "data-label": "Started" }),
+      duration: h("td", { class: "number", "data-label": "Duration" }),
     };
     const row = h(
       "tr",
       { "data-job-id": job.id },
-      h("th", { scope: "row" }, link, h("span", { class: "job-id", title: job.id }, shortId(job.id))),
+      h(
+        "th",
+        { scope: "row" },
+        link,
+        h("span", { class: "job-id", title: job.id }, shortId(job.id)),
+      ),
       ...Object.values(cells),
     );
     const older = [...rows.values()].find((entry) => newer(job, entry.job));
@@ -159,7 +190,15 @@ export function jobsPage(outlet, _params, url) {
     cells.status.replaceChildren(statusBadge(job.status));
     const bar = cells.progress.querySelector(".progress");
     if (bar) updateProgressBar(bar, job);
-    else cells.progress.append(progressBar(job), h("span", { class: "progress-pct" }));
+    else
+      cells.progress.append(
+        h(
+          "div",
+          { class: "progress-cell" },
+          progressBar(job),
+          h("span", { class: "progress-pct" }),
+        ),
+      );
     cells.progress.querySelector(".progress-pct").textContent = formatPercent(job.progress_pct);
     cells.items.textContent = `${formatCount(job.processed_items)} / ${formatCount(job.total_items)}`;
     cells.started.textContent = job.started_at ? formatDateTime(job.started_at) : "Not started";
@@ -176,19 +215,17 @@ export function jobsPage(outlet, _params, url) {
     );
   }
 
-  function applyFilters(next) {
-    setQuery(next);
-  }
-
   function move(step) {
     const query = Object.fromEntries(FILTERS.map((name) => [name, filters[name]]));
-    if (step > 0) setQuery({ ...query, cursor: nextCursor }, { state: { trail: [...trail, cursor] } });
+    if (step > 0)
+      setQuery({ ...query, cursor: nextCursor }, { state: { trail: [...trail, cursor] } });
     else setQuery({ ...query, cursor: trail.at(-1) }, { state: { trail: trail.slice(0, -1) } });
   }
 
   const stopClock = everySecond(() => {
     for (const entry of rows.values()) {
-      if (entry.job.status === "in_progress") entry.cells.duration.textContent = durationText(entry.job, entry.receivedAt);
+      if (entry.job.status === "in_progress")
+        entry.cells.duration.textContent = durationText(entry.job, entry.receivedAt);
     }
   });
 
@@ -204,26 +241,50 @@ export function jobsPage(outlet, _params, url) {
 }
 
 function filterForm(onApply) {
-  const select = (name, label, options) =>
-    field(label, h("select", { name, id: `filter-${name}` },
-      h("option", { value: "" }, `All ${label.toLowerCase()}s`),
-      ...Object.entries(options).map(([value, text]) => h("option", { value }, text)),
-    ));
+  const select = (name, label, all, options) =>
+    field(
+      label,
+      h(
+        "select",
+        { name, id: `filter-${name}` },
+        h("option", { value: "" }, all),
+        ...Object.entries(options).map(([value, text]) => h("option", { value }, text)),
+      ),
+    );
   const controls = {
-    type: select("type", "Type", JOB_TYPES),
-    status: select("status", "Status", JOB_STATUSES),
-    user: field("User", h("input", { name: "user", id: "filter-user", type: "email", placeholder: "name@company.com", autocomplete: "off" })),
+    type: select("type", "Type", "All types", JOB_TYPES),
+    status: select("status", "Status", "All statuses", JOB_STATUSES),
+    user: field(
+      "User",
+      h("input", {
+        name: "user",
+        id: "filter-user",
+        type: "email",
+        placeholder: "name@company.com",
+        autocomplete: "off",
+      }),
+    ),
     from: field("From", h("input", { name: "from", id: "filter-from", type: "date" })),
     to: field("To", h("input", { name: "to", id: "filter-to", type: "date" })),
   };
-  const clear = h("button", { type: "button", class: "button button--quiet", onclick: () => onApply({}) }, "Clear filters");
+  const clear = h(
+    "button",
+    { type: "button", class: "button button--quiet", onclick: () => onApply({}) },
+    "Clear filters",
+  );
   const element = h(
     "form",
     { class: "filters", role: "search", "aria-label": "Filter jobs" },
     ...Object.values(controls).map((control) => control.wrapper),
-    h("div", { class: "filters-actions" }, h("button", { type: "submit", class: "button" }, "Apply"), clear),
+    h(
+      "div",
+      { class: "filters-actions" },
+      h("button", { type: "submit", class: "button" }, "Apply"),
+      clear,
+    ),
   );
-  const values = () => Object.fromEntries(Object.entries(controls).map(([name, c]) => [name, c.input.value.trim()]));
+  const values = () =>
+    Object.fromEntries(Object.entries(controls).map(([name, c]) => [name, c.input.value.trim()]));
   element.addEventListener("submit", (event) => {
     event.preventDefault();
     if (element.reportValidity()) onApply(values());
@@ -234,14 +295,18 @@ function filterForm(onApply) {
   return {
     element,
     show(filters) {
-      for (const [name, control] of Object.entries(controls)) control.input.value = filters[name] ?? "";
+      for (const [name, control] of Object.entries(controls))
+        control.input.value = filters[name] ?? "";
       clear.hidden = !FILTERS.some((name) => filters[name]);
     },
   };
 }
 
 function field(label, input) {
-  return { input, wrapper: h("div", { class: "field" }, h("label", { for: input.id }, label), input) };
+  return {
+    input,
+    wrapper: h("div", { class: "field" }, h("label", { for: input.id }, label), input),
+  };
 }
 
 function readFilters(url) {
@@ -260,17 +325,8 @@ function apiFilters({ type, status, user, from, to }) {
   };
 }
 
-function matches(job, filters) {
-  const api = apiFilters(filters);
-  return (
-    (!api.type.length || api.type.includes(job.type)) &&
-    (!api.status.length || api.status.includes(job.status)) &&
-    (!api.user || api.user.toLowerCase() === job.user_email.toLowerCase()) &&
-    (!api.created_from || new Date(job.created_at) >= new Date(api.created_from)) &&
-    (!api.created_to || new Date(job.created_at) < new Date(api.created_to))
-  );
-}
-
 function newer(a, b) {
-  return a.created_at === b.created_at ? a.id > b.id : new Date(a.created_at) > new Date(b.created_at);
+  return a.created_at === b.created_at
+    ? a.id > b.id
+    : new Date(a.created_at) > new Date(b.created_at);
 }

@@ -1,0 +1,114 @@
+"""What the end-to-end benchmarks share: the services as child processes, started exactly as
+in production (`python -m <module>`, configured only through `JOBS_*`) on the caller's
+fresh vhost and SQLite file, a token to call them with, and the line that says where and
+how a result was measured."""
+
+import asyncio
+import contextlib
+import os
+import platform
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+from gateway.auth import mint_token
+
+READY_SECONDS = 60.0
+STOP_SECONDS = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    module: str
+    port: int
+    pid: int
+
+
+@asynccontextmanager
+async def running_services(
+    amqp_url: str, folder: Path, secret: str, modules: Sequence[str]
+) -> AsyncIterator[list[Service]]:
+    """One child process per entry of `modules` (a module may repeat: replicas), sharing
+    `folder/jobs.db` and `folder/blobs`, each with a health port of its own; yields them,
+    in order, once every one says it is ready."""
+    env = {
+        **os.environ,
+        "JOBS_AMQP_URL": amqp_url,
+        "JOBS_STORE_URL": f"sqlite:///{folder / 'jobs.db'}",
+        "JOBS_BLOB_DIR": str(folder / "blobs"),
+        "JOBS_JWT_SECRET": secret,
+        "JOBS_LOG_LEVEL": "WARNING",
+    }
+    ports = [free_port() for _ in modules]
+    processes = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-m", module, env={**env, "JOBS_HTTP_PORT": str(port)}
+        )
+        for module, port in zip(modules, ports, strict=True)
+    ]
+    try:
+        for module, port, process in zip(modules, ports, processes, strict=True):
+            await _wait_ready(module, port, process)
+        yield [
+            Service(module, port, process.pid)
+            for module, port, process in zip(modules, ports, processes, strict=True)
+        ]
+    finally:
+        for process in processes:
+            if process.returncode is None:
+                process.terminate()
+        for process in processes:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(process.wait(), STOP_SECONDS)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def _wait_ready(name: str, port: int, process: asyncio.subprocess.Process) -> None:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+        deadline = time.monotonic() + READY_SECONDS
+        while time.monotonic() < deadline:
+            if process.returncode is not None:
+                raise RuntimeError(f"{name} exited while starting")
+            with contextlib.suppress(httpx.TransportError):
+                if (await http.get("/readyz")).status_code == 200:
+                    return
+            await asyncio.sleep(0.1)
+    raise TimeoutError(f"{name} did not become ready within {READY_SECONDS:.0f} s")
+
+
+def bench_token(secret: str, tenant: str) -> str:
+    return mint_token(
+        secret,
+        sub="bench",
+        tenant=tenant,
+        email="bench@example.test",
+        roles=[],
+        ttl=timedelta(hours=2),
+    )
+
+
+def measured_on(command: str) -> str:
+    """ "`command` — date, cores, Python, SQLite and RabbitMQ versions": a result's first line."""
+    rabbit = subprocess.run(
+        ["rabbitmqctl", "-q", "version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    return (
+        f"`{command}` — {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
+        f"RabbitMQ {rabbit or '?'}."
+    )
