@@ -6,7 +6,6 @@ so a page reads `limit` rows and stops (as the jobs table does). A batch of upse
 is one transaction: `INSERT ... ON CONFLICT (id) DO UPDATE` keeps `created_at`.
 """
 
-import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +22,7 @@ from jobs_shared.store.catalog_port import (
     product_id,
 )
 from jobs_shared.store.documents import iso
-from jobs_shared.store.sqlite import PRAGMAS
+from jobs_shared.store.sqlite_file import SqliteFile
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS products (
@@ -66,30 +65,17 @@ class SqliteCatalogStore:
     """The CatalogStore port over the jobs' SQLite file (a connection of its own)."""
 
     def __init__(self, path: str | Path) -> None:
-        self._path = str(path)
-        self._connection: aiosqlite.Connection | None = None
-        self._write_lock = asyncio.Lock()
+        self._file = SqliteFile(path, _SCHEMA)
 
     async def open(self) -> None:
-        if self._connection is not None:
-            return
-        Path(self._path).parent.mkdir(parents=True, exist_ok=True)
-        connection = await aiosqlite.connect(self._path, isolation_level=None)
-        for pragma in PRAGMAS:
-            await connection.execute(pragma)
-        await connection.executescript(_SCHEMA)
-        self._connection = connection
+        await self._file.open()
 
     async def close(self) -> None:
-        if self._connection is not None:
-            await self._connection.close()
-            self._connection = None
+        await self._file.close()
 
     @property
     def _db(self) -> aiosqlite.Connection:
-        if self._connection is None:
-            raise RuntimeError("SqliteCatalogStore is not open: call open() first")
-        return self._connection
+        return self._file.db
 
     async def upsert_products(
         self, tenant: str, products: Sequence[ProductData], at: datetime
@@ -110,15 +96,7 @@ class SqliteCatalogStore:
             )
             for product in products
         ]
-        async with self._write_lock:
-            await self._db.execute("BEGIN IMMEDIATE")
-            try:
-                await self._db.executemany(_UPSERT, rows)
-            except BaseException:
-                if self._db.in_transaction:
-                    await self._db.execute("ROLLBACK")
-                raise
-            await self._db.execute("COMMIT")
+        await self._file.write((_UPSERT, rows))
 
     async def get_product(self, tenant: str, product_id: str) -> Product | None:
         rows = await self._db.execute_fetchall(

@@ -20,7 +20,6 @@ Why it is set up this way:
   are loaded, listed and upserted, so one b-tree serves all three.
 """
 
-import asyncio
 from collections.abc import Collection, Iterator, Sequence
 from itertools import chain
 from pathlib import Path
@@ -41,13 +40,7 @@ from jobs_shared.store.documents import (
 )
 from jobs_shared.store.keys import chunks, item_ids_by_job
 from jobs_shared.store.port import ActiveCount, JobCursor, JobQuery
-
-PRAGMAS = (
-    "PRAGMA busy_timeout=10000",  # first: switching to WAL needs a lock another process may hold
-    "PRAGMA journal_mode=WAL",
-    "PRAGMA synchronous=NORMAL",
-    "PRAGMA cache_size=-65536",  # 64 MiB: list pages walk indexes of a million-row table
-)
+from jobs_shared.store.sqlite_file import SqliteFile
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -116,34 +109,20 @@ class SqliteJobStore:
     """The JobStore port over one SQLite file (see the module docstring)."""
 
     def __init__(self, path: str | Path) -> None:
-        self._path = str(path)
-        self._connection: aiosqlite.Connection | None = None
-        self._write_lock = asyncio.Lock()
-        """One connection, shared by concurrent tasks: only one may hold a transaction."""
+        self._file = SqliteFile(path, _SCHEMA)
 
     async def open(self) -> None:
-        if self._connection is not None:
-            return
-        Path(self._path).parent.mkdir(parents=True, exist_ok=True)
-        connection = await aiosqlite.connect(self._path, isolation_level=None)
-        for pragma in PRAGMAS:
-            await connection.execute(pragma)
-        await connection.executescript(_SCHEMA)
-        self._connection = connection
+        await self._file.open()
 
     async def close(self) -> None:
-        if self._connection is not None:
-            await self._connection.close()
-            self._connection = None
+        await self._file.close()
 
     async def ping(self) -> None:
-        await self._db.execute_fetchall("SELECT 1")
+        await self._file.ping()
 
     @property
     def _db(self) -> aiosqlite.Connection:
-        if self._connection is None:
-            raise RuntimeError("SqliteJobStore is not open: call open() first")
-        return self._connection
+        return self._file.db
 
     # --- the tracker's side ---------------------------------------------------------
 
@@ -176,16 +155,7 @@ class SqliteJobStore:
     async def save_fold(self, jobs: Sequence[JobState], items: Sequence[ItemState]) -> None:
         job_rows = [_job_row(job) for job in jobs]
         item_rows = [_item_row(item) for item in items]
-        async with self._write_lock:
-            await self._db.execute("BEGIN IMMEDIATE")
-            try:
-                await self._db.executemany(_UPSERT_JOB, job_rows)
-                await self._db.executemany(_UPSERT_ITEM, item_rows)
-            except BaseException:
-                if self._db.in_transaction:  # some errors end the transaction themselves
-                    await self._db.execute("ROLLBACK")
-                raise
-            await self._db.execute("COMMIT")
+        await self._file.write((_UPSERT_JOB, job_rows), (_UPSERT_ITEM, item_rows))
 
     # --- the read side ----------------------------------------------------------------
 
