@@ -276,6 +276,14 @@ def write_section(result: Result, command: str) -> None:
             f"{result.gateway_cpu:.0f} % of a core. Goal: p95 <= 250 ms.",
             "",
             table(result),
+            "",
+            "Where the time goes: the tracker's share is its batch linger (25 ms) plus the "
+            "fold, the commit and the publish. The gateway's own work is about a "
+            "millisecond: with probes every 0.5 s (`--probe-every 0.5 --seconds 30`) the "
+            "WebSocket rows matched the first row within 1 to 2 ms (p50 23 / p95 36 ms, "
+            "against 22 / 36 ms). The tail above is the coalescing, as designed: a probe "
+            "less than 250 ms after the previous one (about one in five at 0.3 s, jittered) "
+            "waits for the rest of that job's interval.",
         ]
     )
     replace_section("live_latency", body)

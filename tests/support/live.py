@@ -8,7 +8,6 @@ Every wait is bounded.
 
 import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -21,19 +20,13 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from gateway.app import create_app
 from tests.support.gateway import settings, token
+from tests.support.processes import free_port
 from tests.support.tracker import wait_until
 
 MESSAGE_SECONDS = 10.0
 """How long a test waits for one expected message."""
 
 Message = dict[str, Any]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +81,6 @@ class LiveClient:
 
     connection: ClientConnection
     received: list[Message] = field(default_factory=list)
-    _arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     @classmethod
     @asynccontextmanager
@@ -108,7 +100,6 @@ class LiveClient:
     async def _read(self) -> None:
         async for raw in self.connection:
             self.received.append(json.loads(raw))
-            self._arrived.set()
 
     async def send(self, **message: Any) -> None:
         await self.connection.send(json.dumps(message))

@@ -78,7 +78,7 @@ class Replicas:
     started: list[ServiceProcess] = field(default_factory=list)
 
     def spawn(self, name: str, **extra: str) -> ServiceProcess:
-        port = _free_port()
+        port = free_port()
         log = self.log_dir / f"{name}.log"
         environment = {
             **os.environ,
@@ -118,7 +118,7 @@ async def replicas(
         await asyncio.gather(*(replica.stop() for replica in group.started))
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]

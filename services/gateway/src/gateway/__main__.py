@@ -6,6 +6,7 @@ import uvicorn
 
 from gateway.app import create_app
 from gateway.auth import MissingJwtSecretError
+from jobs_shared.collector import tune_collector
 from jobs_shared.settings import Settings
 
 
@@ -18,6 +19,7 @@ def main() -> None:
         app = create_app(settings)
     except MissingJwtSecretError as exc:
         raise SystemExit(f"jobs-gateway: {exc}") from None
+    tune_collector()
     uvicorn.run(
         app, host=settings.http_host, port=settings.http_port, log_level=settings.log_level.lower()
     )

@@ -5,24 +5,16 @@ shutdown: FastStream then runs `drain` (in-flight items finish or are handed bac
 stops the broker, and runs `close`.
 """
 
-import gc
 import logging
 
 import uvicorn
 from faststream.asgi import AsgiFastStream
 
+from jobs_shared.collector import tune_collector
 from jobs_shared.health import health_routes
 from jobs_shared.worker.base import Worker
 from jobs_shared.worker.runtime import WorkerRuntime
 from jobs_shared.worker.settings import WorkerSettings
-
-GC_THRESHOLDS = (50_000, 20, 100)
-"""A worker allocates short-lived objects by the hundred thousand (decoded chunks, items,
-outcomes, documents); with CPython's default thresholds (700, 10, 10) the collector keeps
-rescanning the whole heap, and pydantic models measured 3 to 5 times slower under it.
-With the start-up objects frozen and young collections rarer, the ingestion worker went
-from 6,500 to 11,000 rows/s end to end (bench/ingestion.py, together with sending the
-product as one JSON string). The job tracker tunes its collector the same way."""
 
 
 def build_app(runtime: WorkerRuntime) -> AsgiFastStream:
@@ -44,8 +36,7 @@ def run_worker(worker: Worker, settings: WorkerSettings) -> None:
         format=f"%(asctime)s {runtime.service} %(levelname)s %(name)s: %(message)s",
     )
     app = build_app(runtime)
-    gc.freeze()  # what was imported and built so far lives as long as the process
-    gc.set_threshold(*GC_THRESHOLDS)
+    tune_collector()  # a worker allocates by the hundred thousand: see jobs_shared.collector
     uvicorn.run(
         app,
         host=settings.http_host,
