@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-import aiosqlite
 import orjson
 
 from jobs_shared.store.catalog_documents import data_to_doc, product_from, search_text
@@ -61,21 +60,11 @@ _FILTER_INDEXES = (
 """Equality filters, most selective first: the first one given picks the index walked."""
 
 
-class SqliteCatalogStore:
+class SqliteCatalogStore(SqliteFile):
     """The CatalogStore port over the jobs' SQLite file (a connection of its own)."""
 
     def __init__(self, path: str | Path) -> None:
-        self._file = SqliteFile(path, _SCHEMA)
-
-    async def open(self) -> None:
-        await self._file.open()
-
-    async def close(self) -> None:
-        await self._file.close()
-
-    @property
-    def _db(self) -> aiosqlite.Connection:
-        return self._file.db
+        super().__init__(path, _SCHEMA)
 
     async def upsert_products(
         self, tenant: str, products: Sequence[ProductData], at: datetime
@@ -96,10 +85,10 @@ class SqliteCatalogStore:
             )
             for product in products
         ]
-        await self._file.write((_UPSERT, rows))
+        await self.write((_UPSERT, rows))
 
     async def get_product(self, tenant: str, product_id: str) -> Product | None:
-        rows = await self._db.execute_fetchall(
+        rows = await self.db.execute_fetchall(
             f"SELECT {_COLUMNS} FROM products WHERE id = ? AND tenant = ?", (product_id, tenant)
         )
         return next((_product(row) for row in rows), None)
@@ -115,13 +104,13 @@ class SqliteCatalogStore:
             f"SELECT {_COLUMNS} FROM products INDEXED BY {index} WHERE {' AND '.join(terms)}"
             " ORDER BY created_at DESC, id DESC LIMIT ?"
         )
-        rows = await self._db.execute_fetchall(sql, (*params, limit))
+        rows = await self.db.execute_fetchall(sql, (*params, limit))
         return [_product(row) for row in rows]
 
     async def count_products(self, tenant: str, query: ProductQuery) -> int:
         index, terms, params = _where(tenant, query)
         sql = f"SELECT COUNT(*) FROM products INDEXED BY {index} WHERE {' AND '.join(terms)}"
-        [(count,)] = await self._db.execute_fetchall(sql, params)
+        [(count,)] = await self.db.execute_fetchall(sql, params)
         return int(count)
 
 

@@ -24,7 +24,6 @@ from collections.abc import Collection, Iterator, Sequence
 from itertools import chain
 from pathlib import Path
 
-import aiosqlite
 import orjson
 
 from jobs_shared.contracts import ItemStatus, JobStatus, JobType
@@ -105,24 +104,11 @@ _ACTIVE = (JobStatus.PENDING.value, JobStatus.IN_PROGRESS.value)
 Row = tuple[object, ...]
 
 
-class SqliteJobStore:
+class SqliteJobStore(SqliteFile):
     """The JobStore port over one SQLite file (see the module docstring)."""
 
     def __init__(self, path: str | Path) -> None:
-        self._file = SqliteFile(path, _SCHEMA)
-
-    async def open(self) -> None:
-        await self._file.open()
-
-    async def close(self) -> None:
-        await self._file.close()
-
-    async def ping(self) -> None:
-        await self._file.ping()
-
-    @property
-    def _db(self) -> aiosqlite.Connection:
-        return self._file.db
+        super().__init__(path, _SCHEMA)
 
     # --- the tracker's side ---------------------------------------------------------
 
@@ -155,7 +141,7 @@ class SqliteJobStore:
     async def save_fold(self, jobs: Sequence[JobState], items: Sequence[ItemState]) -> None:
         job_rows = [_job_row(job) for job in jobs]
         item_rows = [_item_row(item) for item in items]
-        await self._file.write((_UPSERT_JOB, job_rows), (_UPSERT_ITEM, item_rows))
+        await self.write((_UPSERT_JOB, job_rows), (_UPSERT_ITEM, item_rows))
 
     # --- the read side ----------------------------------------------------------------
 
@@ -197,12 +183,12 @@ class SqliteJobStore:
             "SELECT type, status, COUNT(*) FROM jobs INDEXED BY jobs_by_status"
             " WHERE tenant = ? AND status IN (?, ?) GROUP BY type, status ORDER BY type, status"
         )
-        rows = await self._db.execute_fetchall(sql, (tenant, *_ACTIVE))
+        rows = await self.db.execute_fetchall(sql, (tenant, *_ACTIVE))
         return [ActiveCount(JobType(t), JobStatus(s), n) for t, s, n in rows]
 
     async def _docs(self, sql: str, params: Sequence[object]) -> list[Document]:
         """The JSON documents in the first column of the rows `sql` returns."""
-        rows = await self._db.execute_fetchall(sql, params)
+        rows = await self.db.execute_fetchall(sql, params)
         return [orjson.loads(row[0]) for row in rows]
 
 
