@@ -105,7 +105,7 @@ def write_csv(path: Path, rows: int) -> None:
 
 
 def write_xlsx(path: Path, rows: int) -> None:
-    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_urls": False})
     sheet = workbook.add_worksheet("Products")
     sheet.write_row(0, 0, HEADER)
     for index, row in enumerate(
