@@ -17,7 +17,6 @@ import json
 import os
 import platform
 import random
-import socket
 import statistics
 import sys
 import time
@@ -37,6 +36,7 @@ from jobs_shared.domain.state import JobState
 from jobs_shared.store import JobCursor, JobQuery
 from jobs_shared.store.documents import iso
 from jobs_shared.store.sqlite import SqliteJobStore
+from tests.support.processes import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -267,17 +267,10 @@ def gateway_present() -> bool:
     return True
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @asynccontextmanager
 async def running_gateway(db: Path) -> AsyncIterator[httpx.AsyncClient]:
     """A real `jobs-gateway` process on the seeded file, and a client holding a user's token."""
-    port = _free_port()
+    port = free_port()
     env = os.environ | {
         "JOBS_STORE_URL": f"sqlite:///{db}",
         "JOBS_JWT_SECRET": SECRET,

@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import os
 import platform
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from pathlib import Path
 import httpx
 
 from gateway.auth import mint_token
+from tests.support.processes import free_port
 
 READY_SECONDS = 60.0
 STOP_SECONDS = 30.0
@@ -69,13 +69,6 @@ async def running_services(
         for process in processes:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(process.wait(), STOP_SECONDS)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 async def _wait_ready(name: str, port: int, process: asyncio.subprocess.Process) -> None:

@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import os
 import platform
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -55,6 +54,7 @@ from jobs_shared.contracts.routing import event_key, submit_key
 from jobs_shared.errors import ErrorCategory
 from jobs_shared.store.sqlite import SqliteJobStore
 from jobs_shared.topology import COMMANDS, EVENTS, declare_topology
+from tests.support.processes import free_port
 from tests.support.rabbit import temporary_vhost
 
 GOAL_ITEMS_PER_SECOND = 50_000
@@ -183,13 +183,6 @@ def _finals(job_id: str, job_type: JobType, numbers: range, *, with_start: bool)
 
 def _started(n: int) -> datetime:
     return T0 + timedelta(milliseconds=n)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 async def wait_ready(port: int, tracker: Process) -> None:

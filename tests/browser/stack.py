@@ -11,7 +11,6 @@ The gateway can be killed and started again on its port, as a crash and a restar
 """
 
 import os
-import socket
 import subprocess
 import sys
 import uuid
@@ -26,7 +25,7 @@ from jobs_shared.contracts import JobType, SubmitJob
 from jobs_shared.topology import CONSUMER_QUEUES, declare_topology
 from tests.browser.workers import ingestion_runtime, sleepy_runtime
 from tests.support.gateway import SECRET, bearer, token
-from tests.support.processes import ROOT, ServiceProcess
+from tests.support.processes import ROOT, ServiceProcess, free_port
 from tests.support.tracker import Bus, running_tracker
 
 TENANT = "acme"
@@ -105,7 +104,7 @@ async def running_browser_stack(amqp_url: str, root: Path) -> AsyncIterator[Brow
             "JOBS_JWT_SECRET": SECRET,
             "JOBS_LOG_LEVEL": "WARNING",
         }
-        gateway = _spawn_gateway(environment, _free_port(), root / "gateway.log")
+        gateway = _spawn_gateway(environment, free_port(), root / "gateway.log")
         running = BrowserStack(bus, gateway, environment)
         stack.push_async_callback(running.stop_gateway)
         await gateway.ready()
@@ -123,10 +122,3 @@ def _spawn_gateway(environment: dict[str, str], port: int, log: Path) -> Service
             stderr=subprocess.STDOUT,
         )
     return ServiceProcess("gateway", process, port, log)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port

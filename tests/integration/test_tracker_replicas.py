@@ -8,7 +8,6 @@ mid-batch, the standby takes over and the counters still come out exact.
 import asyncio
 import os
 import signal
-import socket
 import sys
 from asyncio.subprocess import Process
 from collections.abc import AsyncIterator, Iterator
@@ -21,6 +20,7 @@ import pytest
 
 from job_tracker.app import Tracker
 from jobs_shared.contracts import JobStatus, JobType
+from tests.support.processes import free_port
 from tests.support.tracker import (
     TrackerEnv,
     make_tracker,
@@ -84,13 +84,6 @@ async def test_the_standby_takes_over_when_the_active_replica_stops(
 
                 await assert_exact(env, "handover", total)
                 assert standby_saves.call_count > 0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @asynccontextmanager
