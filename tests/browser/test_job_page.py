@@ -92,6 +92,21 @@ async def test_cancel_asks_for_confirmation_then_the_running_job_is_cancelled(
     assert 0 < job["processed_items"] < 400
 
 
+async def test_a_colleagues_job_offers_no_cancel_and_says_who_can(
+    page: Page, stack: BrowserStack
+) -> None:
+    theirs = await start_enrichment(stack, email="bob@acme.test")
+    await page.goto(f"{stack.base_url}/jobs/{theirs['id']}")
+    await expect(job_status(page)).to_have_attribute("data-status", "pending")
+    await expect(page.locator(".command-note")).to_have_text(
+        "Only bob@acme.test or an admin can cancel this job."
+    )
+    await expect(page.get_by_role("button", name="Cancel Job", exact=True)).to_be_hidden()
+    async with stack.client() as client:  # as the page would have asked: refused
+        response = await client.post(f"/jobs/{theirs['id']}/cancel")
+    assert response.status_code == 403
+
+
 async def test_retrying_failed_items_opens_the_new_job_linked_to_the_old(
     page: Page, stack: BrowserStack
 ) -> None:

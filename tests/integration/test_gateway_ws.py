@@ -7,11 +7,12 @@ queue hears it and the socket shows it. Every wait is bounded.
 """
 
 import asyncio
+import json
 import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -229,16 +230,17 @@ async def test_another_tenants_job_is_not_found_exactly_like_a_missing_one(stack
 async def _refusal(url: str, **options: Any) -> tuple[int, str, list[Any]]:
     """Connect and read until closed: the close code, its reason and anything received."""
     received: list[Any] = []
-
-    async def read_until_closed(socket: ClientConnection) -> None:
-        while True:
-            received.append(await socket.recv())
-
     async with connect(url, open_timeout=10, **options) as socket, asyncio.timeout(10):
         with pytest.raises(ConnectionClosed) as closed:
-            await read_until_closed(socket)
+            await _read_until_closed(socket, received)
     assert closed.value.rcvd is not None
     return closed.value.rcvd.code, closed.value.rcvd.reason, received
+
+
+async def _read_until_closed(socket: ClientConnection, received: list[Any]) -> None:
+    """Read into `received` until the socket closes (raises `ConnectionClosed`)."""
+    while True:
+        received.append(await socket.recv())
 
 
 @pytest.mark.parametrize(
@@ -264,6 +266,23 @@ async def test_a_socket_without_a_valid_token_is_closed_with_4401_before_any_dat
     code, reason, received = await _refusal(url, **options)
     assert (code, received) == (4401, [])
     assert "token" in reason
+
+
+async def test_a_socket_is_closed_with_4401_when_its_token_expires(stack: Stack) -> None:
+    job_id = new_id()
+    await submit(stack.env, job_id)
+    expires = datetime.now(UTC) + timedelta(seconds=3)
+    url = stack.gateway.ws_url(token(exp=expires))
+    async with connect(url, open_timeout=10) as socket, asyncio.timeout(15):
+        await socket.send(json.dumps({"op": "subscribe", "job_id": job_id}))
+        snapshot = json.loads(await socket.recv())
+        assert (snapshot["op"], snapshot["job"]["id"]) == ("snapshot", job_id)
+        with pytest.raises(ConnectionClosed) as closed:
+            await _read_until_closed(socket, [])
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4401
+    assert "expired" in closed.value.rcvd.reason
+    assert datetime.now(UTC) >= expires.replace(microsecond=0)
 
 
 @pytest.mark.parametrize("how", ["cookie from this origin", "authorization header"])

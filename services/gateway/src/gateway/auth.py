@@ -22,7 +22,7 @@ from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import ASGIApp
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from jobs_shared.contracts import utc_now
 from jobs_shared.settings import Settings
@@ -43,6 +43,8 @@ class Principal(BaseModel):
     tenant: str = Field(min_length=1)
     email: str = ""
     roles: frozenset[str] = frozenset()
+    exp: AwareDatetime | None = None
+    """When the token stops being valid: a live connection ends then too."""
 
     @property
     def is_admin(self) -> bool:

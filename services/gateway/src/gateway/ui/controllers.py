@@ -107,7 +107,12 @@ def ui_router(secret: str) -> Router:
         if principal is None:
             here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return Redirect(f"/login?next={quote(here, safe='')}", status_code=303)
-        return _html(shell.substitute(email=escape(principal.email or principal.sub)))
+        page = shell.substitute(
+            email=escape(principal.email or principal.sub),
+            viewer_email=escape(principal.email),
+            viewer_admin="true" if principal.is_admin else "false",
+        )
+        return _html(page)
 
     @get("/login", include_in_schema=False)
     async def login(

@@ -7,21 +7,26 @@ reason, while a socket accepted and at once closed with 4401 tells the client th
 token is the problem (and so to log in again rather than to retry). The same tokens are
 accepted as everywhere else (`gateway.auth.authenticate`): the `jobs_token` cookie from
 this origin, `?token=`, or an `Authorization` header from clients that can send one.
+A token is checked once, at the handshake, so the socket is closed with 4401 when it
+expires: a socket must not outlive the session it was opened in.
 """
 
+import asyncio
 from typing import Any
 
 from litestar import WebSocket, websocket
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers import WebsocketRouteHandler
 
-from gateway.auth import authenticate
+from gateway.auth import Principal, authenticate
 from gateway.dependencies import LiveHub, Store
 from gateway.domain.jobs.services import JobService
 from gateway.domain.live.session import Session
+from jobs_shared.contracts import utc_now
 
 CLOSE_UNAUTHORIZED = 4401
 """No token, or one that is invalid or expired (4000 + HTTP 401)."""
+TOKEN_EXPIRED = "The token expired: log in again."
 
 
 def live_updates_route(secret: str) -> WebsocketRouteHandler:
@@ -35,6 +40,16 @@ def live_updates_route(secret: str) -> WebsocketRouteHandler:
         except NotAuthorizedException as refused:
             await socket.close(code=CLOSE_UNAUTHORIZED, reason=refused.detail)
             return
-        await Session(socket, hub, JobService(store, principal.tenant), principal.tenant).run()
+        session = Session(socket, hub, JobService(store, principal.tenant), principal.tenant)
+        try:
+            async with asyncio.timeout(_seconds_left(principal)):
+                await session.run()
+        except TimeoutError:
+            await socket.close(code=CLOSE_UNAUTHORIZED, reason=TOKEN_EXPIRED)
 
     return live_updates
+
+
+def _seconds_left(principal: Principal) -> float | None:
+    """Until the token expires (None: it does not)."""
+    return None if principal.exp is None else (principal.exp - utc_now()).total_seconds()

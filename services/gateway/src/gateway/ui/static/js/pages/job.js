@@ -33,6 +33,16 @@ import { itemsSection } from "./job-items.js";
 
 const DETAILS_REFRESH_MS = 1000;
 
+// Who is signed in, as the app shell says (`ui/templates/index.html`).
+const viewer = document.body.dataset;
+
+// The API's rule (`may_command` in gateway/domain/jobs/commands.py): the submitter or a
+// jobs:admin of the tenant. A token without an email leaves the decision to the API.
+function mayCommand(job) {
+  if (viewer.admin === "true" || !viewer.email) return true;
+  return job.user_email.toLowerCase() === viewer.email.toLowerCase();
+}
+
 export function jobPage(outlet, { id }) {
   const heading = pageHeading("Job");
   const message = messageArea();
@@ -47,6 +57,7 @@ export function jobPage(outlet, { id }) {
     { type: "button", class: "button button--primary", hidden: true, onclick: retry },
     "Retry failed items",
   );
+  const commandNote = h("p", { class: "command-note", hidden: true });
   const sections = {
     overview: section("overview", "Overview"),
     progress: section("progress", "Progress"),
@@ -60,7 +71,7 @@ export function jobPage(outlet, { id }) {
       "div",
       { class: "page-head" },
       heading,
-      h("div", { class: "actions" }, cancelButton, retryButton),
+      h("div", { class: "actions" }, cancelButton, retryButton, commandNote),
     ),
     message.element,
     announcer,
@@ -88,8 +99,15 @@ export function jobPage(outlet, { id }) {
     const title = `${JOB_TYPES[job.type] ?? job.type} job`;
     heading.replaceChildren(title, " ", h("span", { class: "job-id" }, shortId(job.id)));
     document.title = `${title} ${shortId(job.id)} · MerchantOps Jobs`;
-    cancelButton.hidden = !ACTIVE.has(job.status);
-    retryButton.hidden = !(TERMINAL.has(job.status) && job.failed_items > 0);
+    const cancellable = ACTIVE.has(job.status);
+    const retryable = TERMINAL.has(job.status) && job.failed_items > 0;
+    const allowed = mayCommand(job);
+    cancelButton.hidden = !(cancellable && allowed);
+    retryButton.hidden = !(retryable && allowed);
+    commandNote.hidden = allowed || !(cancellable || retryable);
+    commandNote.textContent = `Only ${job.user_email || "its submitter"} or an admin can ${
+      cancellable ? "cancel" : "retry"
+    } this job.`;
     updateOverview ??= overviewView(sections.overview.body, job);
     updateProgress ??= progressView(sections.progress.body, job);
     updateOverview(job, receivedAt);
