@@ -1,6 +1,6 @@
 """Latency of the job list over 1,000,000 jobs in SQLite: the store alone, then through HTTP.
 
-    uv run python bench/list_query.py [--jobs 1000000] [--samples 200] [--no-http]
+    uv run python -m bench.list_query [--jobs 1000000] [--samples 200] [--no-http]
 
 Seeds the jobs once into bench/results/list_query-<jobs>.db (reused while its sidecar
 says it holds the same data set), then times `list_jobs` for each filter and
@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import random
 import statistics
 import sys
@@ -31,6 +30,8 @@ import httpx
 import jwt
 from tqdm import tqdm
 
+from bench.sections import replace_section
+from bench.services import measured_on
 from jobs_shared.contracts import JobStatus, JobType
 from jobs_shared.domain.state import JobState
 from jobs_shared.store import JobCursor, JobQuery
@@ -40,7 +41,6 @@ from tests.support.processes import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-DOC = ROOT / "docs" / "benchmarks.md"
 SEED_VERSION = 1
 """Bump when the generated data set changes, so an old seeded file is not reused."""
 
@@ -329,12 +329,9 @@ def table(results: dict[str, dict[str, dict[str, float]]]) -> str:
 
 
 def write_section(command: str, results: dict[str, dict[str, dict[str, float]]], jobs: int) -> None:
-    section = "\n".join(
+    body = "\n".join(
         [
-            "## list_query",
-            "",
-            f"`{command}` — {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores,"
-            f" Python {platform.python_version()}, SQLite {_sqlite_version()}.",
+            measured_on(command),
             "",
             f"{jobs:,} jobs (20 tenants, 4 types, 6 statuses, 200 users, two years); every query"
             f" is on the largest tenant (~{jobs * 16 // 35:,} jobs), page size {PAGE}, a fresh"
@@ -343,23 +340,9 @@ def write_section(command: str, results: dict[str, dict[str, dict[str, float]]],
             " `rows`: mean jobs per page.",
             "",
             table(results),
-            "",
         ]
     )
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    start = text.find("## list_query")
-    if start == -1:
-        DOC.write_text(text.rstrip("\n") + "\n\n" + section)
-        return
-    end = text.find("\n## ", start + 1)
-    rest = text[end + 1 :] if end != -1 else ""
-    DOC.write_text(text[:start] + section + ("\n" + rest if rest else ""))
-
-
-def _sqlite_version() -> str:
-    import sqlite3
-
-    return sqlite3.sqlite_version
+    replace_section("list_query", body)
 
 
 async def main() -> None:
@@ -383,7 +366,7 @@ async def main() -> None:
         async with running_gateway(db) as client:
             results["http"] = await measure(http_lister(client), args.samples, "http")
 
-    command = "uv run python bench/list_query.py " + " ".join(sys.argv[1:])
+    command = " ".join(["uv run python -m bench.list_query", *sys.argv[1:]])
     print(table(results))
     (RESULTS / "list_query.json").write_text(
         json.dumps({"command": command.strip(), "jobs": args.jobs, "results": results}, indent=2)

@@ -96,12 +96,32 @@ def bench_token(secret: str, tenant: str) -> str:
 
 
 def measured_on(command: str) -> str:
-    """ "`command` — date, cores, Python, SQLite and RabbitMQ versions": a result's first line."""
+    """ "`command` — date, cores, CPU check, Python, SQLite and RabbitMQ versions": a result's
+    first line."""
     rabbit = subprocess.run(
         ["rabbitmqctl", "-q", "version"], capture_output=True, text=True, check=False
     ).stdout.strip()
     return (
-        f"`{command}` — {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores, "
+        f"`{command}` — {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores "
+        f"(CPU check {cpu_check_seconds():.2f} s), "
         f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
         f"RabbitMQ {rabbit or '?'}."
     )
+
+
+CPU_CHECK_ROUNDS = 2_000_000
+
+
+def cpu_check_seconds() -> float:
+    """Seconds for a fixed pure-Python loop, the best of five: how fast this machine ran
+    Python when the result was taken. These machines' speed varies between sessions (the
+    same code measured 2 to 4 times slower on some days), so only results with similar
+    checks compare."""
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        table: dict[int, int] = {}
+        for n in range(CPU_CHECK_ROUNDS):
+            table[n & 1023] = table.get(n & 1023, 0) + n
+        best = min(best, time.perf_counter() - started)
+    return best

@@ -22,10 +22,7 @@ not beside the test suite: the machine has two cores.
 import argparse
 import asyncio
 import os
-import platform
-import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,6 +37,7 @@ import httpx
 from tqdm import tqdm
 
 from bench.sections import replace_section
+from bench.services import measured_on
 from jobs_shared.contracts import (
     TERMINAL_JOB_STATUSES,
     ItemOutcome,
@@ -312,14 +310,9 @@ def table(results: list[Result]) -> str:
 
 
 def write_section(results: list[Result], command: str) -> None:
-    rabbit = subprocess.run(
-        ["rabbitmqctl", "-q", "version"], capture_output=True, text=True, check=False
-    ).stdout.strip()
     body = "\n".join(
         [
-            f"`{command}` — {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores, "
-            f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
-            f"RabbitMQ {rabbit or '?'}.",
+            measured_on(command),
             "",
             "Items folded per second, from the first publish until the store shows every job "
             "terminal with exact counters (polled every 20 ms); the median of "
