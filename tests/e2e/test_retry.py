@@ -5,6 +5,7 @@ file whose plan keeps only the failed rows (`params.retry_items`, honoured by th
 runtime's planner), linked both ways (`retry_of`, `retried_by`).
 """
 
+from jobs_shared.contracts import utc_now
 from tests.support.ingestion_stack import IngestionStack, every_page, finished, upload
 
 FRUIT = b"SKU,Title,Price\nA-1,Apple,1.00\nB-2,,2.00\nC-3,Cherry,abc\nD-4,Date,4.00\n"
@@ -28,3 +29,19 @@ async def test_a_retry_of_an_upload_runs_only_its_failed_rows_again(stack: Inges
     assert [item["item_id"] for item in items] == failed_rows
     assert retry["status"] == "failed"  # the same file, the same bad rows
     assert linked["retried_by"] == [retry["id"]]
+
+
+async def test_a_retry_after_the_upload_was_swept_says_to_upload_it_again(
+    stack: IngestionStack,
+) -> None:
+    async with stack.client() as client:
+        submitted = (await upload(client, "fruit.csv", FRUIT)).json()
+        original = await finished(client, submitted["id"])
+        assert await stack.blobs.delete_stored_before(utc_now()) >= 1  # the retention passed
+
+        response = await client.post(f"/api/v1/jobs/{original['id']}/retry")
+        assert response.status_code == 201, response.text
+        retry = await finished(client, response.json()["id"])
+
+    assert retry["status"] == "failed"
+    assert retry["error"] == "The uploaded file is no longer available: upload the document again."

@@ -6,19 +6,23 @@ GridFS needs far more of a database than the mongomock stand-in offers (sessions
 test itself rather than the adapter.
 """
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pymongo import AsyncMongoClient
 
+from gateway.domain.documents.retention import sweep_forever
 from jobs_shared.blobs import BlobNotFoundError, BlobStore, BlobTooLargeError, open_blob_store
 from jobs_shared.blobs.directory import DirectoryBlobStore
 from jobs_shared.blobs.gridfs import BUCKET, GridFsBlobStore
+from jobs_shared.contracts import utc_now
 from jobs_shared.settings import Settings
 from tests.integration.conftest import MONGODB_URL_ENV
 
@@ -139,6 +143,45 @@ async def test_deleted_blobs_are_gone_and_deleting_twice_is_fine(subject: Subjec
     with pytest.raises(BlobNotFoundError):
         await _read_all(subject.store, ACME, stored.blob_id)
     assert await subject.stored_count() == 0
+
+
+async def test_the_retention_sweep_deletes_every_tenants_older_blobs_only(
+    subject: Subject,
+) -> None:
+    old_ones = [
+        await subject.store.put(tenant, _stream(b"old"), max_bytes=10) for tenant in (ACME, GLOBEX)
+    ]
+    await asyncio.sleep(0.05)  # GridFS keeps upload times to the millisecond
+    cutoff = utc_now()
+    await asyncio.sleep(0.05)
+    kept = await subject.store.put(ACME, _stream(b"new"), max_bytes=10)
+
+    assert await subject.store.delete_stored_before(cutoff) == 2
+    assert await subject.store.delete_stored_before(cutoff) == 0
+
+    for tenant, stored in zip((ACME, GLOBEX), old_ones, strict=True):
+        with pytest.raises(BlobNotFoundError):
+            await _read_all(subject.store, tenant, stored.blob_id)
+    assert await _read_all(subject.store, ACME, kept.blob_id) == b"new"
+    assert await subject.stored_count() == 1
+
+
+async def test_the_gateway_sweeps_uploads_past_their_retention(tmp_path: Path) -> None:
+    store = DirectoryBlobStore(tmp_path / "blobs")
+    await store.open()
+    stored = await store.put(ACME, _stream(b"x"), max_bytes=10)
+    sweeping = asyncio.create_task(sweep_forever(store, timedelta(milliseconds=100), every=0.05))
+    try:
+        async with asyncio.timeout(5):
+            while True:
+                try:
+                    await _read_all(store, ACME, stored.blob_id)
+                except BlobNotFoundError:
+                    break
+                await asyncio.sleep(0.05)
+        assert not sweeping.done()  # it goes on sweeping
+    finally:
+        sweeping.cancel()
 
 
 @pytest.mark.parametrize("blob_id", ["../../../etc/passwd", "", "0" * 31, "A" * 32, "0" * 33])

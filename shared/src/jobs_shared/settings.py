@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     """Uploads in embedded mode (a `sqlite:///` store); with MongoDB they go to GridFS."""
     upload_max_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
     """`JOBS_UPLOAD_MAX_BYTES`: the largest document `POST /documents` accepts (100 MiB)."""
+    blob_retention_days: float = Field(default=30, ge=0)
+    """`JOBS_BLOB_RETENTION_DAYS`: uploads older than this are deleted (0: kept forever)."""
     allow_private_networks: bool = False
     public_url: str = ""
     """Where users reach the gateway (for links printed by the CLI); defaults to the port."""

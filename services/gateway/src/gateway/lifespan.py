@@ -1,5 +1,5 @@
-"""Open what the app was not handed: the store, the catalog, the blob store for uploads, and a
-broker connection for submits, /queue and /readyz.
+"""Open what the app was not handed: the store, the catalog, the blob store for uploads (and
+its retention sweep), and a broker connection for submits, /queue and /readyz.
 
 The broker connects in the background and keeps retrying (aio-pika's robust
 connection), so the gateway serves reads from the store while RabbitMQ is down or
@@ -15,10 +15,12 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from datetime import timedelta
 
 from faststream.rabbit import RabbitBroker
 from litestar import Litestar
 
+from gateway.domain.documents.retention import sweep_forever
 from gateway.domain.live.feed import UpdatesFeed
 from jobs_shared.blobs import open_blob_store
 from jobs_shared.settings import Settings
@@ -42,6 +44,10 @@ def lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncContextMan
                 await blobs.open()
                 stack.push_async_callback(blobs.close)
                 app.state.blobs = blobs
+                if settings.blob_retention_days:
+                    retention = timedelta(days=settings.blob_retention_days)
+                    sweeping = asyncio.create_task(sweep_forever(blobs, retention))
+                    stack.push_async_callback(_cancel, sweeping)
             if app.state.get("catalog") is None:
                 catalog = open_catalog(settings.store_url)
                 await catalog.open()

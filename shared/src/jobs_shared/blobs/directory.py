@@ -15,6 +15,7 @@ import hashlib
 import os
 from collections.abc import AsyncIterable, AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import quote
@@ -79,6 +80,21 @@ class DirectoryBlobStore:
         if is_blob_id(blob_id):
             with contextlib.suppress(FileNotFoundError):
                 await asyncio.to_thread(self._path(tenant, blob_id).unlink)
+
+    async def delete_stored_before(self, cutoff: datetime) -> int:
+        return await asyncio.to_thread(self._delete_stored_before, cutoff.timestamp())
+
+    def _delete_stored_before(self, cutoff: float) -> int:
+        """Files under `<root>/<tenant>/<xx>/` (blobs) and `<root>/<tenant>/.incoming/`
+        (unfinished uploads) whose modification time is before `cutoff`: a blob is
+        written once, so its mtime is when it was stored."""
+        deleted = 0
+        for path in self._root.glob("*/*/*"):
+            with contextlib.suppress(FileNotFoundError):  # another sweep got there first
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    deleted += path.parent.name != _INCOMING
+        return deleted
 
     def _existing(self, tenant: str, blob_id: str) -> Path:
         if not is_blob_id(blob_id):

@@ -12,6 +12,7 @@ import os
 import tempfile
 from collections.abc import AsyncIterable, AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
 
@@ -102,6 +103,16 @@ class GridFsBlobStore:
             download = await self._download(tenant, blob_id)
             await download.close()
             await self._bucket.delete(blob_id)
+
+    async def delete_stored_before(self, cutoff: datetime) -> int:
+        """GridFS stamps each file with `uploadDate` when its upload completes; an aborted
+        upload's chunks are deleted by `abort`, so only whole files need sweeping."""
+        deleted = 0
+        async for file in self._bucket.find({"uploadDate": {"$lt": cutoff}}):
+            with contextlib.suppress(NoFile):  # another sweep got there first
+                await self._bucket.delete(file._id)
+                deleted += 1
+        return deleted
 
     async def _download(self, tenant: str, blob_id: str) -> AsyncGridOut:
         if not is_blob_id(blob_id):

@@ -13,6 +13,7 @@ import secrets
 from collections.abc import AsyncIterable, AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -71,3 +72,7 @@ class BlobStore(Protocol):
 
     async def delete(self, tenant: str, blob_id: str) -> None:
         """Remove the blob; deleting one that is not there is not an error."""
+
+    async def delete_stored_before(self, cutoff: datetime) -> int:
+        """Remove every blob, of every tenant, stored before `cutoff` (and uploads left
+        unfinished since then); how many blobs went. For the retention sweep."""
