@@ -62,6 +62,11 @@ ReportedItemStatus = Literal[
 ]
 
 
+_FAILED = ItemStatus.FAILED
+"""Looked up once: the tracker checks every outcome, and on Python 3.11 reading a member
+off its enum class costs as much as the rest of the check."""
+
+
 class ItemOutcome(BaseModel):
     """One thing that happened to one item: it started, succeeded, failed or was skipped."""
 
@@ -81,7 +86,7 @@ class ItemOutcome(BaseModel):
 
     @model_validator(mode="after")
     def _failed_items_say_why(self) -> "ItemOutcome":
-        if self.status == ItemStatus.FAILED and self.error is None:
+        if self.status == _FAILED and self.error is None:
             raise ValueError("a failed item outcome needs an error")
         return self
 

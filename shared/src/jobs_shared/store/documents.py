@@ -4,10 +4,11 @@ Documents hold only JSON types. Times are ISO 8601 UTC strings with microseconds
 so their text order is their time order and both stores can range-filter them.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from pydantic_core import TzInfo
 
 from jobs_shared.contracts import ItemStatus, JobStatus, JobType
 from jobs_shared.domain.state import ItemState, JobState
@@ -16,7 +17,9 @@ from jobs_shared.errors import ErrorCategory
 Document = dict[str, Any]
 
 
-_ZERO = timedelta(0)
+_UTC_ZONES = frozenset({UTC, TzInfo(0)})
+"""UTC as the standard library writes it, and as pydantic does (every time in a message).
+Asking a time's tzinfo for its offset would cost 0.3 µs, three times per item."""
 _UTC_OFFSET = "+00:00"
 _NO_MICROSECONDS = ".000000" + _UTC_OFFSET
 
@@ -157,8 +160,12 @@ def item_doc_json(item: ItemState) -> str:
 
 
 def _writes_as_iso(moment: datetime) -> bool:
-    """Whether orjson writes `moment` as `iso` does: in UTC, with a non-zero fraction."""
-    return bool(moment.microsecond) and moment.utcoffset() == _ZERO
+    """Whether orjson writes `moment` as `iso` does: in UTC, with a non-zero fraction.
+
+    A time in another tzinfo whose offset is zero is not recognised: it is written the
+    slower way, to the same text.
+    """
+    return bool(moment.microsecond) and moment.tzinfo in _UTC_ZONES
 
 
 def item_from_doc(doc: Document) -> ItemState:

@@ -20,7 +20,8 @@ Why it is set up this way:
   are loaded, listed and upserted, so one b-tree serves all three.
 """
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from functools import cache
 from itertools import chain
 from pathlib import Path
 
@@ -78,11 +79,14 @@ ON CONFLICT (id) DO UPDATE SET
     user_email = excluded.user_email, created_at = excluded.created_at, doc = excluded.doc
 """
 
-_UPSERT_ITEM = """
-INSERT INTO items (job_id, item_id, status, error_category, doc) VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (job_id, item_id) DO UPDATE SET
-    status = excluded.status, error_category = excluded.error_category, doc = excluded.doc
-"""
+ITEMS_PER_UPSERT = 50
+"""Item rows per INSERT. Each run of a statement opens its cursors on the table and its
+indexes afresh, which for a single row is most of SQLite's work: 50 rows to a statement
+halve the instructions SQLite spends per item saved."""
+
+_ITEM_VALUES = "(?, ?, ?, NULLIF(?, ''), ?)"
+"""An item row; `''` stands for no error category. Binding None instead costs sqlite3 (on
+Python 3.11) a failed adapter lookup, with an AttributeError formatted, per row."""
 
 _JOB_INDEX_BY_FILTER = {
     "user_email": "jobs_by_user",
@@ -140,8 +144,7 @@ class SqliteJobStore(SqliteFile):
 
     async def save_fold(self, jobs: Sequence[JobState], items: Sequence[ItemState]) -> None:
         job_rows = [_job_row(job) for job in jobs]
-        item_rows = [_item_row(item) for item in items]
-        await self.write((_UPSERT_JOB, job_rows), (_UPSERT_ITEM, item_rows))
+        await self.write((_UPSERT_JOB, job_rows), *_item_upserts(items))
 
     # --- the read side ----------------------------------------------------------------
 
@@ -205,12 +208,33 @@ def _job_row(job: JobState) -> Row:
     )
 
 
+def _item_upserts(items: Iterable[ItemState]) -> list[tuple[str, list[Row]]]:
+    """Upserts writing `items`, `ITEMS_PER_UPSERT` rows to a statement, the rest in one."""
+    params_by_rows: dict[int, list[Row]] = {}
+    for rows in chunks(map(_item_row, items), ITEMS_PER_UPSERT):
+        params_by_rows.setdefault(len(rows), []).append(tuple(chain.from_iterable(rows)))
+    return [(_upsert_items(count), params) for count, params in params_by_rows.items()]
+
+
+@cache
+def _upsert_items(rows: int) -> str:
+    return f"""
+INSERT INTO items (job_id, item_id, status, error_category, doc)
+VALUES {", ".join([_ITEM_VALUES] * rows)}
+ON CONFLICT (job_id, item_id) DO UPDATE SET
+    status = excluded.status, error_category = excluded.error_category, doc = excluded.doc
+"""
+
+
 def _item_row(item: ItemState) -> Row:
+    """The values of `_ITEM_VALUES`. `str` of a StrEnum is its value, 4x cheaper than
+    `.value` on Python 3.11: the tracker builds a row per item."""
+    category = item.error_category
     return (
         item.job_id,
         item.item_id,
-        item.status.value,
-        item.error_category.value if item.error_category else None,
+        str(item.status),
+        "" if category is None else str(category),
         item_doc_json(item),
     )
 
