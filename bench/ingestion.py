@@ -252,32 +252,33 @@ def write_section(results: list[Result], command: str, replicas: int) -> None:
             "",
             table(results),
             "",
-            "Where the time goes (100,000-row CSV, CPU seconds read from /proc during a run "
-            "of about 8 s, and py-spy on the worker): the ingestion worker about 7.5, the "
-            "tracker 2.5, the gateway 0.8 (receiving the 21 MB upload), RabbitMQ 0.5; the "
-            "worker is the critical path. Per row "
-            "it parses (13 µs), builds the item and its JSON (8 µs), publishes and decodes "
+            "Where the time goes (100,000-row CSV, CPU seconds of each process read from /proc, "
+            "and py-spy on the worker): on the first session's machine the ingestion worker "
+            "used about 7.5, the tracker 2.5, the gateway 0.8 (receiving the 21 MB upload), "
+            "RabbitMQ 0.5; on the second session's slower machine 25 to 27, 6.5 to 7, 3 to 3.6 "
+            "and 1 to 2 (`ingestion experiments` below). The worker is the critical path "
+            "either way, at about five times the parse's CPU per row. On the first machine, "
+            "per row it parses (13 µs), builds the item and its JSON (8 µs), publishes and decodes "
             "it in a chunk (4 µs), validates the product (4 µs), writes it to SQLite "
             "(15 µs, in aiosqlite's thread) and reports its outcome (5 µs), plus asyncio, "
             "AMQP framing and collector time; the tracker folds it in another process "
             "(20 µs). A PDF row costs far more to parse than to track, so its ratio is near "
             "1; a CSV row is parsed so cheaply that the ratio stays above the goal.",
             "",
-            "What changed it (CSV, 100,000 rows): one item at a time, each upsert its own "
-            "commit, 26.6 s (ratio 20); `BatchWorker` — a chunk of 1,000 rows processed in "
-            "one call and written in one transaction, outcomes 1,000 per message — 14.1 s; "
-            "the collector tuned in `run_worker` (frozen start-up heap, young collections "
-            "every 50,000 allocations) and the product sent as one JSON string inside the "
-            "item (pydantic reads it straight into the model instead of building a dict "
-            "when the chunk is decoded) 8.5 to 10.5 s over several runs. A catalog in a "
-            "SQLite file of its own (no write lock shared with the tracker) made no "
-            "measurable difference, so the "
-            "catalog stays in the jobs' file. A second worker replica (`--replicas 2`, CSV "
-            "only) took the CSV to 7.2 s (ratio 5.3): the two cores, not one process, are "
-            "the limit. Left: the per-row cost of pydantic models "
-            "(item, product, outcome) and of the item and outcome messages themselves; "
-            "reaching 2 for CSV would mean writing products while planning, without items "
-            "per row, which would give up per-row status, errors and retry.",
+            "What changed it (CSV, 100,000 rows, first machine): one item at a time, each upsert "
+            "its own commit, 26.6 s (ratio 20); `BatchWorker` — a chunk of 1,000 rows processed "
+            "in one call and written in one transaction, outcomes 1,000 per message — 14.1 s; the"
+            " collector tuned in `run_worker` (frozen start-up heap, young collections every "
+            "50,000 allocations) and the product sent as one JSON string inside the item "
+            "(pydantic reads it straight into the model instead of building a dict when the chunk"
+            " is decoded) 8.5 to 10.5 s over several runs. A catalog in a SQLite file of its own "
+            "(no write lock shared with the tracker) made no measurable difference, so the "
+            "catalog stays in the jobs' file. A second worker replica (`--replicas 2`, CSV only) "
+            "took the CSV to 7.2 s (ratio 5.3): the two cores, not one process, are the limit. "
+            "Left: the per-row cost of pydantic models (item, product, outcome) and of the item "
+            "and outcome messages themselves; reaching 2 for CSV would mean writing products "
+            "while planning, without items per row, which would give up per-row status, errors "
+            "and retry.",
         ]
     )
     replace_section("ingestion", body)
