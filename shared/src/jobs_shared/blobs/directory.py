@@ -68,7 +68,11 @@ class DirectoryBlobStore:
 
     async def read(self, tenant: str, blob_id: str) -> AsyncIterator[bytes]:
         path = self._existing(tenant, blob_id)
-        with open(path, "rb") as f:  # noqa: ASYNC230 - each read goes to a thread
+        try:
+            f = open(path, "rb")  # noqa: ASYNC230, SIM115 - each read goes to a thread
+        except FileNotFoundError:  # deleted since the check (the retention sweep)
+            raise BlobNotFoundError(blob_id) from None
+        with f:
             while chunk := await asyncio.to_thread(f.read, CHUNK_BYTES):
                 yield chunk
 
