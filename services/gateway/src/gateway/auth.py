@@ -50,6 +50,10 @@ class Principal(BaseModel):
     def is_admin(self) -> bool:
         return ADMIN_ROLE in self.roles
 
+    def seconds_left(self) -> float | None:
+        """Until the token expires (at most 0 once it has); None if it never does."""
+        return None if self.exp is None else (self.exp - utc_now()).total_seconds()
+
 
 class MissingJwtSecretError(RuntimeError):
     pass

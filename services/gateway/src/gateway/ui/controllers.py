@@ -18,7 +18,6 @@ HTML pages are sent with a strict Content-Security-Policy: scripts and styles fr
 origin only, nothing inline.
 """
 
-import time
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -26,7 +25,6 @@ from string import Template
 from typing import Annotated, Any
 from urllib.parse import quote
 
-import jwt
 from litestar import Request, Response, Router, get, post
 from litestar.datastructures import CacheControlHeader
 from litestar.enums import MediaType, RequestEncodingType
@@ -82,14 +80,15 @@ def ui_router(secret: str) -> Router:
 
     def sign_in(request: AnyRequest, token: str, destination: str) -> Response[Any]:
         try:
-            decode_token(token, secret)
+            principal = decode_token(token, secret)
         except NotAuthorizedException:
             return login_form(destination, "This token is invalid or has expired.", 401)
+        left = principal.seconds_left()  # the cookie must not outlive the token
         response: Response[Any] = Redirect(destination, status_code=303)
         response.set_cookie(
             TOKEN_COOKIE,
             token,
-            max_age=_seconds_left(token),
+            max_age=None if left is None else max(0, int(left)),
             path="/",
             httponly=True,
             samesite="lax",
@@ -165,12 +164,3 @@ def _local(destination: str | None) -> str:
     if destination.startswith(("//", "/\\", "/login")):
         return HOME
     return destination
-
-
-def _seconds_left(token: str) -> int | None:
-    """Until the (verified) token expires: the cookie should not outlive it. None: no `exp`,
-    so a session cookie."""
-    expires = jwt.decode(token, options={"verify_signature": False}).get("exp")
-    if not isinstance(expires, int | float):
-        return None
-    return max(0, int(expires - time.time()))

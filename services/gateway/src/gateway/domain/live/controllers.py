@@ -18,11 +18,10 @@ from litestar import WebSocket, websocket
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers import WebsocketRouteHandler
 
-from gateway.auth import Principal, authenticate
+from gateway.auth import authenticate
 from gateway.dependencies import LiveHub, Store
 from gateway.domain.jobs.services import JobService
 from gateway.domain.live.session import Session
-from jobs_shared.contracts import utc_now
 
 CLOSE_UNAUTHORIZED = 4401
 """No token, or one that is invalid or expired (4000 + HTTP 401)."""
@@ -42,14 +41,9 @@ def live_updates_route(secret: str) -> WebsocketRouteHandler:
             return
         session = Session(socket, hub, JobService(store, principal.tenant), principal.tenant)
         try:
-            async with asyncio.timeout(_seconds_left(principal)):
+            async with asyncio.timeout(principal.seconds_left()):
                 await session.run()
         except TimeoutError:
             await socket.close(code=CLOSE_UNAUTHORIZED, reason=TOKEN_EXPIRED)
 
     return live_updates
-
-
-def _seconds_left(principal: Principal) -> float | None:
-    """Until the token expires (None: it does not)."""
-    return None if principal.exp is None else (principal.exp - utc_now()).total_seconds()
