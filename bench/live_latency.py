@@ -19,7 +19,7 @@ This process plays the workers and a browser:
   first update, on each subscription, whose Job counts it (`processed_items` reaches its
   number);
 - a queue of this process's own on `jobs.updates`, where the same is timed for the
-  tracker's `JobUpdated` itself: the tracker's share, the rest being the gateway's.
+  tracker's `JobsUpdated` itself: the tracker's share, the rest being the gateway's.
 
 Measured after a warm-up of 5 s. Goal: p95 <= 250 ms. Prints a table and replaces the
 `## live_latency` section of docs/benchmarks.md; run it from the repository root as a
@@ -48,8 +48,8 @@ from jobs_shared.contracts import (
     ItemOutcome,
     ItemOutcomes,
     JobStarted,
+    JobsUpdated,
     JobType,
-    JobUpdated,
     SubmitJob,
 )
 from jobs_shared.contracts.vocabulary import ItemStatus
@@ -65,7 +65,7 @@ ITEMS_PER_MESSAGE = 100
 WARM_UP_SECONDS = 5.0
 DRAIN_SECONDS = 5.0
 KINDS = ("announced", "job", "list")
-"""Where a probe is timed: the tracker's `JobUpdated`, and each WebSocket subscription."""
+"""Where a probe is timed: the tracker's `JobsUpdated`, and each WebSocket subscription."""
 
 
 @dataclass
@@ -154,9 +154,9 @@ async def listen_announcements(queue: AbstractQueue, run: Run) -> None:
     async with queue.iterator(no_ack=True) as messages:
         async for message in messages:
             now = time.monotonic()
-            job = JobUpdated.model_validate_json(message.body).job
-            if job.id == PROBES:
-                run.seen("announced", job.processed_items, now)
+            for job in JobsUpdated.model_validate_json(message.body).jobs:
+                if job.id == PROBES:
+                    run.seen("announced", job.processed_items, now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +234,7 @@ def folded_rate(counts: list[tuple[float, int]], start: float, end: float) -> fl
 
 
 ROWS = {
-    "announced": "the tracker's `JobUpdated` on `jobs.updates` (not yet at the gateway)",
+    "announced": "the tracker's `JobsUpdated` on `jobs.updates` (not yet at the gateway)",
     "job": "WebSocket update, job subscription (`job_id`)",
     "list": "WebSocket update, list subscription (`status: in_progress`)",
 }
@@ -270,7 +270,7 @@ def write_section(result: Result, command: str) -> None:
             f"{result.seconds:.0f} s after a 5 s warm-up. The socket holds two "
             "subscriptions: the probe job, and the running-jobs list that carries both jobs. "
             "A queue of the benchmark's own on `jobs.updates` times the tracker's "
-            "`JobUpdated` itself: the gap between the first row and the others is the "
+            "`JobsUpdated` itself: the gap between the first row and the others is the "
             "gateway's share (its queue, decoding, routing, coalescing, writing). "
             f"Mean CPU during the measurement: tracker {result.tracker_cpu:.0f} %, gateway "
             f"{result.gateway_cpu:.0f} % of a core. Goal: p95 <= 250 ms.",

@@ -5,7 +5,7 @@
 
 Scenarios: `big` is one job of 100,000 items, `many` is 1,000 jobs of 100 items. Each
 runs against a fresh RabbitMQ vhost and a fresh SQLite file, with the tracker in a
-child process (`uv run job-tracker`). The bench publishes as a worker would: a submit
+child process (`python -m job_tracker`). The bench publishes as a worker would: a submit
 per job, `JobStarted` with the total, then `ItemOutcomes` of 100 outcomes per message,
 about 6 % of the items failing across four error categories. `separate`: each item is
 reported twice, a start and then its final outcome (two messages per hundred items);
@@ -37,7 +37,7 @@ import httpx
 from tqdm import tqdm
 
 from bench.sections import replace_section
-from bench.services import measured_on
+from bench.services import cpu_seconds, measured_on
 from jobs_shared.contracts import (
     TERMINAL_JOB_STATUSES,
     ItemOutcome,
@@ -90,6 +90,8 @@ class Result:
     messages: int
     runs: tuple[float, ...]
     """Seconds, one per run."""
+    tracker_cpu: tuple[float, ...]
+    """The tracker's CPU seconds, one per run."""
 
     @property
     def repeat(self) -> int:
@@ -102,6 +104,12 @@ class Result:
     @property
     def items_per_second(self) -> float:
         return self.items / self.seconds
+
+    @property
+    def cpu_per_item_us(self) -> float:
+        """The tracker's CPU per item (µs), the median run's: the cost that compares
+        across runs when the wall time is noisy."""
+        return statistics.median(self.tracker_cpu) / self.items * 1e6
 
     @property
     def range_text(self) -> str:
@@ -250,8 +258,9 @@ async def wait_exact(
     raise TimeoutError("the jobs did not all end within 600 s")
 
 
-async def run_once(scenario: str, reporting: str) -> float:
-    """Seconds for one run of `scenario` on a fresh vhost, store and tracker."""
+async def run_once(scenario: str, reporting: str) -> tuple[float, float]:
+    """Seconds, and the tracker's CPU seconds, for one run of `scenario` on a fresh vhost,
+    store and tracker."""
     jobs, items = SCENARIOS[scenario]
     messages, expected = messages_for(jobs, items, reporting)
     with temporary_vhost("bench-tracker") as amqp_url, tempfile.TemporaryDirectory() as tmp:
@@ -265,46 +274,54 @@ async def run_once(scenario: str, reporting: str) -> float:
             "JOBS_LOG_LEVEL": "WARNING",
         }
         tracker = await asyncio.create_subprocess_exec(
-            "uv", "run", "--quiet", "job-tracker", env=environment
+            sys.executable, "-m", "job_tracker", env=environment
         )
         store = SqliteJobStore(Path(tmp) / "jobs.db")
         try:
             await wait_ready(port, tracker)
             await store.open()
-            began = time.perf_counter()
+            began, cpu_before = time.perf_counter(), cpu_seconds(tracker.pid)
             waiting = asyncio.create_task(wait_exact(store, expected, jobs * items))
             await publish(amqp_url, messages)
             await waiting
             seconds = time.perf_counter() - began
+            tracker_cpu = cpu_seconds(tracker.pid) - cpu_before
         finally:
             tracker.terminate()
             async with asyncio.timeout(60):
                 await tracker.wait()
             await store.close()
-    return seconds
+    return seconds, tracker_cpu
 
 
 def run_scenario(scenario: str, reporting: str, repeat: int) -> Result:
     jobs, items = SCENARIOS[scenario]
-    runs = []
+    runs, cpu = [], []
     for _ in range(repeat):
-        runs.append(asyncio.run(run_once(scenario, reporting)))
-        print(f"{scenario:>5} {reporting:>9}: {jobs * items / runs[-1]:,.0f} items/s", flush=True)
+        seconds, tracker_cpu = asyncio.run(run_once(scenario, reporting))
+        runs.append(seconds)
+        cpu.append(tracker_cpu)
+        print(
+            f"{scenario:>5} {reporting:>9}: {jobs * items / seconds:,.0f} items/s, "
+            f"tracker CPU {tracker_cpu / (jobs * items) * 1e6:.1f} µs/item",
+            flush=True,
+        )
     per_hundred = 2 if reporting == "separate" else 1
     per_job = 2 + per_hundred * -(-items // ITEMS_PER_MESSAGE)  # submit, start, outcomes
-    return Result(scenario, reporting, jobs, jobs * items, jobs * per_job, tuple(runs))
+    return Result(scenario, reporting, jobs, jobs * items, jobs * per_job, tuple(runs), tuple(cpu))
 
 
 def table(results: list[Result]) -> str:
     lines = [
-        "| scenario | reporting | messages | seconds (median) | items/s (median) | range |",
-        "|---|---|---|---|---|---|",
+        "| scenario | reporting | messages | seconds (median) | items/s (median) | range "
+        "| tracker CPU µs/item |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in results:
         jobs = f"{r.jobs:,} job{'s' if r.jobs > 1 else ''} × {r.items // r.jobs:,} items"
         lines.append(
             f"| {jobs} | {r.reporting} | {r.messages:,} | {r.seconds:.2f} "
-            f"| {r.items_per_second:,.0f} | {r.range_text} |"
+            f"| {r.items_per_second:,.0f} | {r.range_text} | {r.cpu_per_item_us:.1f} |"
         )
     return "\n".join(lines)
 
@@ -317,11 +334,13 @@ def write_section(results: list[Result], command: str) -> None:
             "Items folded per second, from the first publish until the store shows every job "
             "terminal with exact counters (polled every 20 ms); the median of "
             f"{results[0].repeat} runs, and their range. The tracker runs as a child "
-            "process (`uv run job-tracker`, batch 500, linger 25 ms) on a fresh vhost and "
+            "process (`python -m job_tracker`, batch 500, linger 25 ms) on a fresh vhost and "
             "SQLite file; the publisher, RabbitMQ and "
             "the tracker share the two cores. Outcomes travel 100 per message, 6.25 % fail "
             "across four categories. `separate`: a start and a final outcome per item; "
-            "`coalesced`: the final outcome only, carrying `started_at`. "
+            "`coalesced`: the final outcome only, carrying `started_at`. `tracker CPU`: the "
+            "tracker process's CPU time over the run (every thread, from /proc) per item, "
+            "the median run's: steadier than the wall time on these shared cores. "
             f"Goal: ≥ {GOAL_ITEMS_PER_SECOND:,} items/s.",
             "",
             table(results),

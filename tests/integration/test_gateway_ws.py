@@ -2,7 +2,7 @@
 the session's RabbitMQ vhost and one SQLite file, and a `websockets` client.
 
 Jobs change the way they do in production: the test publishes submits and worker events,
-the tracker folds them and announces `JobUpdated` on `jobs.updates`, the gateway's own
+the tracker folds them and announces `JobsUpdated` on `jobs.updates`, the gateway's own
 queue hears it and the socket shows it. Every wait is bounded.
 """
 
@@ -22,7 +22,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from jobs_shared.contracts import JobStarted, JobType, JobUpdated, SubmitJob
+from jobs_shared.contracts import JobStarted, JobsUpdated, JobType, SubmitJob
 from jobs_shared.topology import UPDATES
 from tests.support.gateway import bearer, token
 from tests.support.live import Gateway, LiveClient, Message, serving_gateway
@@ -199,7 +199,8 @@ async def test_fifty_quick_changes_arrive_as_a_few_updates_ending_with_the_final
 async def _announced_for(queue: Any, job_id: str) -> int:
     count = 0
     while (message := await queue.get(fail=False, no_ack=True)) is not None:
-        count += JobUpdated.model_validate_json(message.body).job.id == job_id
+        jobs = JobsUpdated.model_validate_json(message.body).jobs
+        count += sum(job.id == job_id for job in jobs)
     return count
 
 

@@ -5,7 +5,8 @@ from unittest.mock import patch
 
 import pytest
 
-from jobs_shared.contracts import JobStatus, JobType, JobUpdated, RunJob
+from jobs_shared.contracts import JobStatus, JobsUpdated, JobType, RunJob
+from jobs_shared.contracts.views import JobView
 from jobs_shared.errors import ErrorCategory
 from jobs_shared.store.port import JobQuery
 from jobs_shared.store.sqlite import SqliteJobStore
@@ -144,16 +145,16 @@ async def test_each_committed_batch_announces_the_jobs_it_changed(
             await env.bus.publish_event(started("announced", 5))
             await env.bus.publish_event(outcomes("announced", range(5)))
 
-            seen: list[JobUpdated] = []
+            seen: list[JobView] = []
 
             async def completed() -> bool:
                 while (message := await updates.get(fail=False, no_ack=True)) is not None:
-                    seen.append(JobUpdated.model_validate_json(message.body))
-                return any(u.job.status == JobStatus.COMPLETED for u in seen)
+                    seen.extend(JobsUpdated.model_validate_json(message.body).jobs)
+                return any(job.status == JobStatus.COMPLETED for job in seen)
 
-            await wait_until(completed, "a JobUpdated says the job completed")
+            await wait_until(completed, "a JobsUpdated says the job completed")
 
-        assert seen[0].job.status == JobStatus.PENDING
-        final = seen[-1].job
+        assert seen[0].status == JobStatus.PENDING
+        final = seen[-1]
         assert (final.id, final.processed_items, final.total_items) == ("announced", 5, 5)
         assert (final.progress_pct, final.success_rate) == (100.0, 100.0)

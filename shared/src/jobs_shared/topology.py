@@ -6,7 +6,7 @@ jobs.commands (topic)  <type>.submit  <type>.cancel  <type>.run -> <worker>.runs
 jobs.work     (topic)  <type>.items -> <worker>.items  (WorkChunk, many items each)
 jobs.events   (topic)  job.started  job.total_grew  job.failed  items.outcomes
                        worker.heartbeat (no queue bound yet)
-jobs.updates  (fanout) JobUpdated, one per written job per tracker batch
+jobs.updates  (fanout) JobsUpdated: the jobs each tracker batch wrote
                        -> gateway.updates.<process>: one exclusive queue per gateway process
 jobs.dead-letters (direct)  routing key = the consumer queue's name -> <queue>.dlq
 ```
@@ -21,7 +21,7 @@ A worker plans a job from `<worker>.runs` and publishes its items in chunks to
 chunks from it, so one large job is spread over all replicas.
 
 Every gateway process declares its own exclusive, auto-delete queue on `jobs.updates`
-(`gateway_updates_queue`): a fanout copies each `JobUpdated` to every process, so each
+(`gateway_updates_queue`): a fanout copies each `JobsUpdated` to every process, so each
 can push it to the WebSocket clients it holds, and a queue dies with its process.
 
 The tracker's inbox is single-active-consumer: every write to a job comes from one
@@ -129,7 +129,7 @@ CONSUMER_QUEUES: tuple[ConsumerQueue, ...] = (
 
 
 def gateway_updates_queue(process_id: str) -> RabbitQueue:
-    """The queue through which one gateway process hears every `JobUpdated`.
+    """The queue through which one gateway process hears every `JobsUpdated`.
 
     Exclusive and auto-delete: it lives exactly as long as the process's connection, so a
     gateway that stops or crashes leaves nothing behind to fill up, and a reconnecting one

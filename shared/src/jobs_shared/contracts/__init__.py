@@ -13,8 +13,8 @@ from jobs_shared.contracts.events import (
     JobFailed,
     JobStarted,
     JobSubmitted,
+    JobsUpdated,
     JobTotalGrew,
-    JobUpdated,
     TrackerMessage,
 )
 from jobs_shared.contracts.routing import parse_tracker_message
@@ -44,8 +44,8 @@ __all__ = [
     "JobSubmitted",
     "JobTotalGrew",
     "JobType",
-    "JobUpdated",
     "JobView",
+    "JobsUpdated",
     "RunJob",
     "SubmitJob",
     "TrackerMessage",

@@ -91,14 +91,23 @@ class ItemOutcome(BaseModel):
         return self
 
 
+MAX_JOBS_PER_UPDATE = 200
+"""Jobs per `JobsUpdated` message at most: a batch that wrote more sends several."""
+
+
 class ItemOutcomes(JobEvent):
     outcomes: list[ItemOutcome] = Field(min_length=1, max_length=10_000)
 
 
-class JobUpdated(BaseModel):
-    """The tracker's notification after it wrote a job: the gateway pushes it to browsers."""
+class JobsUpdated(BaseModel):
+    """The tracker's notification after it committed a batch: the jobs it wrote, each once,
+    as the API shows them; the gateway pushes each to the browsers watching it.
 
-    job: JobView
+    Several jobs travel in one message because a batch of many small jobs changes hundreds
+    of them at once, and a message per job then cost the tracker more than folding them.
+    """
+
+    jobs: list[JobView] = Field(min_length=1, max_length=MAX_JOBS_PER_UPDATE)
 
 
 @dataclass(frozen=True, slots=True)

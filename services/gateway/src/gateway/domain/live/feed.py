@@ -1,4 +1,4 @@
-"""This process's ear on `jobs.updates`: every `JobUpdated` the tracker announces, to the hub.
+"""This process's ear on `jobs.updates`: every job the tracker announces, to the hub.
 
 Each gateway process declares a queue of its own, exclusive and auto-delete
 (`jobs_shared.topology.gateway_updates_queue`), bound to the `jobs.updates` fanout, so
@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from gateway.domain.live.hub import Hub
 from gateway.domain.live.subscriptions import Change
-from jobs_shared.contracts import JobUpdated
+from jobs_shared.contracts import JobsUpdated
 from jobs_shared.topology import UPDATES, gateway_updates_queue
 
 log = logging.getLogger(__name__)
@@ -55,11 +55,12 @@ class UpdatesFeed:
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         try:
-            updated = JobUpdated.model_validate_json(message.body)
+            updated = JobsUpdated.model_validate_json(message.body)
         except ValidationError as problem:
-            log.warning("Dropped an undecodable JobUpdated: %s", problem)
+            log.warning("Dropped an undecodable JobsUpdated: %s", problem)
             return
-        self._hub.publish(Change.of(updated.job))
+        for job in updated.jobs:
+            self._hub.publish(Change.of(job))
 
     def _on_reconnected(self, _connection: AbstractRobustConnection | None, /) -> None:
         log.warning("Live updates: the broker connection came back; resyncing every client")
