@@ -1,11 +1,13 @@
-"""Wiring: one broker, one store, the inbox subscriber, the batcher, health routes.
+"""Wiring: one broker, one store, the inbox consumer, the batcher, health routes.
 
 Lifecycle (FastStream's hooks, in order): open the store, start the batcher, connect and
-declare the topology; then the broker starts consuming. On shutdown (SIGTERM through
-uvicorn) the broker stops consuming and waits for in-flight handlers, which the batcher
-releases by committing their batch; then the batcher and the store close.
+declare the topology; the broker starts (its publishers); then the inbox is consumed. On
+shutdown (SIGTERM through uvicorn) the inbox stops taking messages and waits for those in
+flight, which the batcher releases by committing their batch; then the broker stops, and
+the batcher and the store close.
 """
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from functools import partial
@@ -17,7 +19,7 @@ from faststream.specification import AsyncAPI
 from job_tracker.announcer import Announcer
 from job_tracker.batcher import Batcher
 from job_tracker.folding import Delivery, InboxFolder
-from job_tracker.inbox import subscribe_inbox
+from job_tracker.inbox import InboxConsumer
 from job_tracker.settings import TrackerSettings
 from jobs_shared.dead_letters import dead_letter
 from jobs_shared.health import health_routes
@@ -37,6 +39,7 @@ class Tracker:
     broker: RabbitBroker
     store: JobStore
     batcher: Batcher[Delivery]
+    inbox: InboxConsumer
 
 
 def build_tracker(settings: TrackerSettings) -> Tracker:
@@ -57,7 +60,11 @@ def build_tracker(settings: TrackerSettings) -> Tracker:
         max_size=settings.tracker_batch_size,
         linger=settings.tracker_batch_linger_ms / 1000,
     )
-    subscribe_inbox(broker, batcher, send_to_dlq, prefetch=settings.prefetch)
+    inbox = InboxConsumer(broker, batcher, send_to_dlq, prefetch=settings.prefetch)
+
+    async def stop_consuming() -> None:
+        async with asyncio.timeout(GRACEFUL_TIMEOUT_SECONDS):
+            await inbox.stop()
 
     async def declare() -> None:
         await declare_topology(settings.amqp_url)
@@ -68,6 +75,8 @@ def build_tracker(settings: TrackerSettings) -> Tracker:
         logger=log,
         asgi_routes=health_routes(broker, store),
         on_startup=[store.open, batcher.start, declare],
+        after_startup=[inbox.start],
+        on_shutdown=[stop_consuming],
         after_shutdown=[batcher.close, store.close],
         specification=AsyncAPI(
             broker,
@@ -76,4 +85,4 @@ def build_tracker(settings: TrackerSettings) -> Tracker:
             description="Messages the job tracker consumes and publishes.",
         ),
     )
-    return Tracker(app=app, broker=broker, store=store, batcher=batcher)
+    return Tracker(app=app, broker=broker, store=store, batcher=batcher, inbox=inbox)

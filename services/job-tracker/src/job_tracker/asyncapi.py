@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from job_tracker.app import build_tracker
+from job_tracker.inbox import document_inbox
 from job_tracker.settings import TrackerSettings
 
 DOCUMENTED_AMQP_URL = "amqp://localhost:5672/"
@@ -18,9 +19,12 @@ DOCUMENTED_AMQP_URL = "amqp://localhost:5672/"
 
 
 def render() -> str:
-    """The document as YAML. Builds the tracker's broker without connecting anything."""
+    """The document as YAML. Builds the tracker's broker without connecting anything, and
+    declares the inbox on it as a subscriber (see `document_inbox`)."""
     settings = TrackerSettings(amqp_url=DOCUMENTED_AMQP_URL)
-    document = build_tracker(settings).app.schema.to_specification().to_jsonable()
+    tracker = build_tracker(settings)
+    document_inbox(tracker.broker)
+    document = tracker.app.schema.to_specification().to_jsonable()
     return yaml.safe_dump(_sorted_sections(document), sort_keys=False, allow_unicode=True)
 
 
