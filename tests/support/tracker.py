@@ -65,7 +65,7 @@ async def running(tracker: Tracker) -> AsyncIterator[Tracker]:
         if task.done():
             task.result()  # raises what made the app fail to start
             raise AssertionError("the tracker stopped while starting")
-        return all(s.running for s in tracker.broker.subscribers)
+        return tracker.inbox.consuming
 
     try:
         await wait_until(consuming, "the tracker consumes")

@@ -112,3 +112,10 @@ async def test_stopping_waits_for_the_messages_in_flight() -> None:
     assert handling.done()
     message.ack.assert_awaited_once()
     await batcher.close()
+
+
+async def test_the_tracker_is_not_ready_until_its_inbox_is_consumed() -> None:
+    consumer, _, batcher = await consumer_over(Folder())
+
+    assert consumer.readiness_problem() == "inbox: not consumed"
+    await batcher.close()

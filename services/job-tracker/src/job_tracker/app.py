@@ -73,7 +73,7 @@ def build_tracker(settings: TrackerSettings) -> Tracker:
     app = AsgiFastStream(
         broker,
         logger=log,
-        asgi_routes=health_routes(broker, store),
+        asgi_routes=health_routes(broker, store, inbox.readiness_problem),
         on_startup=[store.open, batcher.start, declare],
         after_startup=[inbox.start],
         on_shutdown=[stop_consuming],

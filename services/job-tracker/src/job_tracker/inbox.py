@@ -74,6 +74,15 @@ class InboxConsumer:
         self._idle = asyncio.Event()
         self._idle.set()
 
+    @property
+    def consuming(self) -> bool:
+        return self._consumer_tag is not None
+
+    def readiness_problem(self) -> str | None:
+        """For `/readyz`: not ready until the inbox is consumed (a hot standby's consumer
+        is attached too, waiting for the queue to make it the active one)."""
+        return None if self.consuming else "inbox: not consumed"
+
     async def start(self) -> None:
         """Consume the inbox (declared by `declare_topology`) on the broker's connection."""
         connection = await self._broker.connect()
