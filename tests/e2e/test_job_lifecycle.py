@@ -17,7 +17,7 @@ from jobs_shared.contracts import (
     JobType,
     SubmitJob,
 )
-from jobs_shared.contracts.events import ItemError
+from jobs_shared.contracts.events import ItemError, ReportedItemStatus
 from jobs_shared.errors import GUIDANCE, ErrorCategory
 from tests.support.gateway import Client, gateway_client
 from tests.support.tracker import TrackerEnv, running_tracker, tracker_env, wait_until
@@ -34,7 +34,9 @@ async def env(amqp_url: str, tmp_path: Path) -> AsyncIterator[TrackerEnv]:
         yield env
 
 
-def _outcome(n: int, status: ItemStatus, category: ErrorCategory | None = None) -> ItemOutcome:
+def _outcome(
+    n: int, status: ReportedItemStatus, category: ErrorCategory | None = None
+) -> ItemOutcome:
     return ItemOutcome(
         item_id=f"product-{n:02d}",
         label=f"Product {n}",

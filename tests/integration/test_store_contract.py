@@ -29,6 +29,7 @@ from jobs_shared.contracts import (
     SubmitJob,
     TrackerMessage,
 )
+from jobs_shared.contracts.events import ReportedItemStatus
 from jobs_shared.domain.fold import FoldResult, fold_batch, keys_to_load
 from jobs_shared.domain.state import ItemState, JobState
 from jobs_shared.errors import ErrorCategory
@@ -100,7 +101,7 @@ def failed(item_id: str, category: ErrorCategory, seconds: int = 1) -> ItemOutco
     )
 
 
-def reported(item_id: str, status: ItemStatus, seconds: int = 1) -> ItemOutcome:
+def reported(item_id: str, status: ReportedItemStatus, seconds: int = 1) -> ItemOutcome:
     return ItemOutcome(item_id=item_id, status=status, at=T0 + timedelta(seconds=seconds))
 
 

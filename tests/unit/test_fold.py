@@ -29,7 +29,7 @@ from jobs_shared.contracts import (
     SubmitJob,
     TrackerMessage,
 )
-from jobs_shared.contracts.events import ItemError
+from jobs_shared.contracts.events import ItemError, ReportedItemStatus
 from jobs_shared.domain.fold import (
     NO_ITEM_SUCCEEDED_ERROR,
     NO_ITEMS_ERROR,
@@ -127,7 +127,7 @@ def total_grew(total: int, final: bool, job_id: str = "job") -> JobTotalGrew:
 
 def outcome(
     item_id: str,
-    status: ItemStatus,
+    status: ReportedItemStatus,
     seconds: float,
     *,
     attempt: int = 1,
@@ -165,6 +165,11 @@ def failed(item_id: str, seconds: float = 10) -> ItemOutcomes:
 
 FATES = ("succeeded", "failed", "skipped", "retried")
 """`retried`: attempt 1 failed, attempt 2 succeeded."""
+FINAL_STATUSES: dict[str, ReportedItemStatus] = {
+    "succeeded": ItemStatus.SUCCEEDED,
+    "failed": ItemStatus.FAILED,
+    "skipped": ItemStatus.SKIPPED,
+}
 
 
 @dataclass(frozen=True)
@@ -194,7 +199,7 @@ class ItemPlan:
             finals = [
                 outcome(
                     self.item_id,
-                    ItemStatus(self.fate),
+                    FINAL_STATUSES[self.fate],
                     final_at,
                     category=self.category,
                     started_at=started_at,

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from jobs_shared.contracts import ItemOutcome, ItemOutcomes, ItemStatus, JobType
+from jobs_shared.contracts.events import ReportedItemStatus
 from jobs_shared.worker import JobRef
 from jobs_shared.worker.outcomes import OutcomeBuffer, OutcomePublisher
 
@@ -15,7 +16,7 @@ OTHER = JobRef("job-2", "acme", JobType.ENRICHMENT, "ops@acme.test")
 
 
 def outcome(
-    item: str, status: ItemStatus, seconds: int = 0, started_at: datetime | None = None
+    item: str, status: ReportedItemStatus, seconds: int = 0, started_at: datetime | None = None
 ) -> ItemOutcome:
     return ItemOutcome(
         item_id=item,

@@ -9,6 +9,7 @@ before the job's submit command.
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import pydantic.dataclasses
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from jobs_shared.contracts.commands import CancelJob, SubmitJob
@@ -67,10 +68,12 @@ _FAILED = ItemStatus.FAILED
 off its enum class costs as much as the rest of the check."""
 
 
-class ItemOutcome(BaseModel):
+# A pydantic dataclass, not a model: the tracker decodes one per item, and without a model's
+# `__dict__` and fields-set bookkeeping that costs a quarter less (its docstring is public:
+# it describes the message in the AsyncAPI document).
+@pydantic.dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ItemOutcome:
     """One thing that happened to one item: it started, succeeded, failed or was skipped."""
-
-    model_config = ConfigDict(frozen=True)
 
     item_id: str = Field(min_length=1, max_length=512)
     label: str = Field(default="", max_length=1000)

@@ -25,7 +25,7 @@ from typing import Any
 from pydantic_core import PydanticSerializationError, to_json
 
 from jobs_shared.contracts import ItemOutcome, ItemStatus, WorkChunk, WorkItem, utc_now
-from jobs_shared.contracts.events import ItemError
+from jobs_shared.contracts.events import ItemError, ReportedItemStatus
 from jobs_shared.worker.base import BatchResult, BatchWorker, ItemContext, JobRef, Worker
 from jobs_shared.worker.cancellation import Cancellations
 from jobs_shared.worker.drain import Drain
@@ -208,7 +208,7 @@ def _ending(
 
 def _outcome(
     item: WorkItem,
-    status: ItemStatus,
+    status: ReportedItemStatus,
     number: int,
     at: datetime,
     *,

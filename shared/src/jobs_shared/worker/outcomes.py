@@ -14,6 +14,7 @@ and forget: a lost start is harmless (the final outcome carries `started_at`).
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -71,7 +72,7 @@ class OutcomeBuffer(Generic[W]):
             start = self._unsent_starts.pop(key, None)
             if start is not None:
                 if outcome.started_at is None:
-                    outcome = outcome.model_copy(update={"started_at": start.outcome.at})
+                    outcome = dataclasses.replace(outcome, started_at=start.outcome.at)
                 start.outcome = outcome
                 start.waiters.extend(waiters)
                 return
