@@ -8,14 +8,12 @@ queue hears it and the socket shows it. Every wait is bounded.
 
 import asyncio
 import json
-import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -26,6 +24,7 @@ from jobs_shared.contracts import JobStarted, JobsUpdated, JobType, SubmitJob
 from jobs_shared.topology import UPDATES
 from tests.support.gateway import bearer, token
 from tests.support.live import Gateway, LiveClient, Message, serving_gateway
+from tests.support.rabbit import close_connection_consuming
 from tests.support.tracker import (
     T0,
     TrackerEnv,
@@ -383,7 +382,7 @@ async def test_after_the_broker_connection_drops_each_subscription_is_resynced(
     async with LiveClient.connect(stack.gateway) as client:
         snapshot = await client.subscribe("job", job_id=job_id)
         subscription = snapshot["subscription"]
-        _close_connection_consuming(stack.env.amqp_url, f"gateway.updates.{_feed(stack)}")
+        close_connection_consuming(stack.env.amqp_url, f"gateway.updates.{_feed(stack)}")
         await stack.env.bus.publish_event(started(job_id, 4))  # perhaps while it is away
         resynced = await client.wait_for(
             "a fresh snapshot", lambda m: m["op"] == "snapshot" and m["seq"] > 0, within=30
@@ -400,32 +399,6 @@ async def test_after_the_broker_connection_drops_each_subscription_is_resynced(
 def _feed(stack: Stack) -> str:
     name: str = stack.gateway.state.feed.name
     return name
-
-
-def _close_connection_consuming(amqp_url: str, queue: str) -> None:
-    """Close, from the broker's side, the AMQP connection consuming `queue`."""
-    vhost = unquote(amqp_url.rsplit("/", 1)[1])
-    consumers = _rabbitmqctl("list_consumers", "-p", vhost, "queue_name", "channel_pid")
-    channel = next(pid for name, pid in consumers if name == queue)
-    channels = _rabbitmqctl("list_channels", "pid", "connection")
-    connection = next(conn for pid, conn in channels if pid == channel)
-    subprocess.run(
-        ["rabbitmqctl", "-q", "close_connection", connection, "test: broker connection lost"],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-
-
-def _rabbitmqctl(*args: str) -> list[list[str]]:
-    output = subprocess.run(
-        ["rabbitmqctl", "-q", "--no-table-headers", *args],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    ).stdout
-    return [line.split("\t") for line in output.splitlines() if line.strip()]
 
 
 async def test_clients_of_two_gateways_each_get_every_update(

@@ -10,7 +10,8 @@ from jobs_shared.contracts.views import JobView
 from jobs_shared.errors import ErrorCategory
 from jobs_shared.store.port import JobQuery
 from jobs_shared.store.sqlite import SqliteJobStore
-from jobs_shared.topology import COMMANDS, RUN_QUEUES, UPDATES
+from jobs_shared.topology import COMMANDS, RUN_QUEUES, TRACKER_INBOX, UPDATES
+from tests.support.rabbit import close_connection_consuming
 from tests.support.tracker import (
     outcomes,
     running_tracker,
@@ -158,3 +159,24 @@ async def test_each_committed_batch_announces_the_jobs_it_changed(
         final = seen[-1]
         assert (final.id, final.processed_items, final.total_items) == ("announced", 5, 5)
         assert (final.progress_pct, final.success_rate) == (100.0, 100.0)
+
+
+async def test_after_the_broker_drops_its_connection_the_tracker_consumes_again(
+    amqp_url: str, tmp_path: Path
+) -> None:
+    """The inbox consumer lives on the broker's robust connection: once it is back, the
+    channel, its prefetch and the consumer are restored, and folding goes on, exact."""
+    async with tracker_env(amqp_url, tmp_path) as env:
+        async with running_tracker(amqp_url, env.store_url):
+            await env.bus.submit(JobType.ENRICHMENT, submit_command("reconnected"))
+            await env.bus.publish_event(started("reconnected", 10))
+            await env.bus.publish_event(outcomes("reconnected", range(5)))
+            await env.wait_for_job("reconnected", "5 items ended", lambda j: j.ended_items == 5)
+
+            close_connection_consuming(amqp_url, TRACKER_INBOX.name)
+            await env.bus.publish_event(outcomes("reconnected", range(3, 10)))  # 3 to 4 again
+
+            job = await env.wait_for_job(
+                "reconnected", "completed", lambda j: j.status == JobStatus.COMPLETED
+            )
+        assert (job.processed_items, job.ended_items, job.total_items) == (10, 10, 10)

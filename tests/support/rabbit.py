@@ -5,13 +5,35 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 BROKER = "amqp://guest:guest@127.0.0.1:5672"
 
 
 def _rabbitmqctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+def _rabbitmqctl_rows(*args: str) -> list[list[str]]:
+    output = subprocess.run(
+        ["rabbitmqctl", "-q", "--no-table-headers", *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    return [line.split("\t") for line in output.splitlines() if line.strip()]
+
+
+def close_connection_consuming(amqp_url: str, queue: str) -> None:
+    """Close, from the broker's side, the AMQP connection consuming `queue` (as a network
+    drop or a broker restart would): the consumer's robust connection then reconnects."""
+    vhost = unquote(amqp_url.rsplit("/", 1)[1])
+    consumers = _rabbitmqctl_rows("list_consumers", "-p", vhost, "queue_name", "channel_pid")
+    channel = next(pid for name, pid in consumers if name == queue)
+    channels = _rabbitmqctl_rows("list_channels", "pid", "connection")
+    connection = next(conn for pid, conn in channels if pid == channel)
+    _rabbitmqctl("close_connection", connection, "test: broker connection lost")
 
 
 @contextmanager
