@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Sequence
 from unittest.mock import AsyncMock, MagicMock
 
+import aio_pika
 import pytest
 
 from job_tracker.batcher import Batcher
@@ -118,4 +119,18 @@ async def test_the_tracker_is_not_ready_until_its_inbox_is_consumed() -> None:
     consumer, _, batcher = await consumer_over(Folder())
 
     assert consumer.readiness_problem() == "inbox: not consumed"
+    await batcher.close()
+
+
+async def test_a_message_whose_channel_closed_meanwhile_is_left_for_redelivery() -> None:
+    """Its ack cannot reach the broker, which has requeued it with the channel: no error
+    escapes to the consumer, and the redelivery folds to the same state."""
+    consumer, _, batcher = await consumer_over(Folder())
+    message = delivery("job.started", started("j-1", 5).model_dump_json().encode())
+    message.ack.side_effect = aio_pika.exceptions.ChannelInvalidStateError("closed")
+
+    async with asyncio.timeout(2):
+        await consumer.on_message(message)
+
+    message.ack.assert_awaited_once()
     await batcher.close()

@@ -136,6 +136,13 @@ class InboxConsumer:
         await _settle(message, ack=True)
 
 
+_CHANNEL_GONE = (
+    aio_pika.exceptions.ChannelInvalidStateError,
+    aio_pika.exceptions.AMQPChannelError,
+    aio_pika.exceptions.AMQPConnectionError,
+)
+
+
 async def _settle(message: AbstractIncomingMessage, *, ack: bool) -> None:
     """Ack, or nack and requeue, `message`; if its channel is gone, the broker has
     requeued it already, and it will be redelivered."""
@@ -144,7 +151,7 @@ async def _settle(message: AbstractIncomingMessage, *, ack: bool) -> None:
             await message.ack()
         else:
             await message.nack(requeue=True)
-    except aio_pika.exceptions.ChannelInvalidStateError:
+    except _CHANNEL_GONE:
         log.info("the channel of message %s closed before it was settled", message.message_id)
 
 
