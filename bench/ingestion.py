@@ -257,7 +257,7 @@ def write_section(results: list[Result], command: str, replicas: int) -> None:
             "used about 7.5, the tracker 2.5, the gateway 0.8 (receiving the 21 MB upload), "
             "RabbitMQ 0.5; on the second session's slower machine 25 to 27, 6.5 to 7, 3 to 3.6 "
             "and 1 to 2 (`ingestion experiments` below); on the third session's (CPU check "
-            "0.19 s, after the tracker's inbox and outcome changes) 15.6, 3.3, 1.9 and 2.5. "
+            "0.19 s, before this session's tracker changes) 15.6, 3.3, 1.9 and 2.5. "
             "The worker is the critical path every time, at five to seven times the parse's "
             "CPU per row. On the first machine, "
             "per row it parses (13 µs), builds the item and its JSON (8 µs), publishes and decodes "
