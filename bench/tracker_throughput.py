@@ -116,7 +116,7 @@ class Result:
 
     @property
     def cpu_per_item_us(self) -> float:
-        """The tracker's CPU per item (µs), the median run's: the cost that compares
+        """The tracker's CPU per item (µs), the median over the runs: the cost that compares
         across runs when the wall time is noisy."""
         return statistics.median(self.tracker_cpu) / self.items * 1e6
 
@@ -415,7 +415,7 @@ def write_section(results: list[Result], command: str) -> None:
             "categories. `separate`: a start and a final outcome per item; `coalesced`: the "
             "final outcome only, carrying `started_at` (what the worker runtime sends for an "
             "item that ends within its outcome linger). `tracker CPU`: the tracker process's "
-            "CPU time over the run (every thread, from /proc) per item, the median run's. "
+            "CPU time over the run (every thread, from /proc) per item, the median over the runs. "
             f"Goal: ≥ {GOAL_ITEMS_PER_SECOND:,} items/s for the tracker's own rate "
             "(`draining`) with final outcomes only (`coalesced`), in both scenarios; the "
             "other rows show what reporting every item twice costs, and what a publisher "
