@@ -134,3 +134,17 @@ async def test_a_message_whose_channel_closed_meanwhile_is_left_for_redelivery()
 
     message.ack.assert_awaited_once()
     await batcher.close()
+
+
+async def test_an_undecodable_message_that_cannot_be_dead_lettered_is_requeued() -> None:
+    folder = Folder()
+    consumer, dead_letter, batcher = await consumer_over(folder)
+    dead_letter.side_effect = aio_pika.exceptions.AMQPConnectionError("the broker went away")
+    message = delivery("job.started", b"{not json")
+
+    async with asyncio.timeout(2):
+        await consumer.on_message(message)
+
+    message.nack.assert_awaited_once_with(requeue=True)
+    message.ack.assert_not_awaited()
+    await batcher.close()

@@ -125,7 +125,12 @@ class InboxConsumer:
         except ValueError as error:
             reason = explain(error)
             log.warning("dead-lettering an undecodable %r message: %s", message.routing_key, reason)
-            await self._dead_letter(message, reason)
+            try:
+                await self._dead_letter(message, reason)
+            except Exception:  # not confirmed: keep the message, it comes back
+                log.exception("could not dead-letter message %s; requeueing it", message.message_id)
+                await _settle(message, ack=False)
+                return
             await _settle(message, ack=True)
             return
         try:
