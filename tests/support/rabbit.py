@@ -10,18 +10,14 @@ from urllib.parse import quote, unquote
 BROKER = "amqp://guest:guest@127.0.0.1:5672"
 
 
-def _rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+def _rabbitmqctl(*args: str) -> str:
+    return subprocess.run(
+        ["rabbitmqctl", "-q", *args], check=True, capture_output=True, text=True, timeout=60
+    ).stdout
 
 
 def _rabbitmqctl_rows(*args: str) -> list[list[str]]:
-    output = subprocess.run(
-        ["rabbitmqctl", "-q", "--no-table-headers", *args],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    ).stdout
+    output = _rabbitmqctl("--no-table-headers", *args)
     return [line.split("\t") for line in output.splitlines() if line.strip()]
 
 
