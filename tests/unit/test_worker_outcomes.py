@@ -124,3 +124,71 @@ async def test_close_sends_what_is_buffered_at_once() -> None:
     async with asyncio.timeout(2):
         await publisher.close()
     assert [o.item_id for m in sent.messages for o in m.outcomes] == ["a"]
+
+
+class Gated(Sent):
+    """Sends the first message at once, and each later one only once `gate` is set; fails
+    the message numbered `fail_at` (from 1), if given."""
+
+    def __init__(self, fail_at: int | None = None) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+        self.first_sent = asyncio.Event()
+        self.fail_at = fail_at
+        self.calls = 0
+
+    async def __call__(self, message: ItemOutcomes) -> None:
+        self.calls += 1
+        if self.calls > 1:
+            await self.gate.wait()
+        if self.calls == self.fail_at:
+            raise ConnectionError("broker gone")
+        self.messages.append(message)
+        self.first_sent.set()
+
+
+async def test_a_batch_of_outcomes_is_confirmed_only_once_every_message_is() -> None:
+    sent = Gated()
+    publisher = await started_publisher(sent, max_batch=2, linger=0)
+    confirmed = publisher.ended_all(JOB, [outcome(f"i{n}", ItemStatus.SKIPPED) for n in range(5)])
+    async with asyncio.timeout(2):
+        await sent.first_sent.wait()
+    await asyncio.sleep(0.01)
+    assert not confirmed.done()  # two of five sent; three wait behind the gate
+    sent.gate.set()
+    async with asyncio.timeout(2):
+        await confirmed
+    assert [[o.item_id for o in m.outcomes] for m in sent.messages] == [
+        ["i0", "i1"],
+        ["i2", "i3"],
+        ["i4"],
+    ]
+    await publisher.close()
+
+
+async def test_one_lost_message_fails_the_whole_batch_of_outcomes() -> None:
+    sent = Gated(fail_at=2)
+    sent.gate.set()
+    publisher = await started_publisher(sent, max_batch=2, linger=0)
+    confirmed = publisher.ended_all(JOB, [outcome(f"i{n}", ItemStatus.SKIPPED) for n in range(5)])
+    with pytest.raises(ConnectionError):
+        async with asyncio.timeout(2):
+            await confirmed
+    await publisher.close()
+
+
+async def test_a_batch_smaller_than_a_message_goes_after_the_linger() -> None:
+    sent = Sent()
+    publisher = await started_publisher(sent, max_batch=100, linger=0.05)
+    await asyncio.sleep(0.01)  # the sender is asleep on an empty buffer
+    confirmed = publisher.ended_all(JOB, [outcome(f"i{n}", ItemStatus.SKIPPED) for n in range(3)])
+    async with asyncio.timeout(2):
+        await confirmed
+    assert [len(m.outcomes) for m in sent.messages] == [3]
+    await publisher.close()
+
+
+async def test_no_outcomes_are_confirmed_at_once() -> None:
+    publisher = await started_publisher(Sent(), max_batch=10, linger=60)
+    assert publisher.ended_all(JOB, []).done()
+    await publisher.close()

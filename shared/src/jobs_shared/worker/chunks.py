@@ -127,7 +127,8 @@ class ChunkRunner:
                     give_up=lambda: self._cancellations.is_cancelled(job.job_id),
                     rng=self._rng,
                 )
-            return [self._outcomes.ended(job, _ending(item, attempted, first_attempt, started_at))]
+            ending = _ending(item, attempted, first_attempt, started_at, utc_now())
+            return [self._outcomes.ended(job, ending)]
 
     async def _run_batch(
         self, worker: BatchWorker, job: JobRef, items: Sequence[WorkItem], first_attempt: int
@@ -136,13 +137,13 @@ class ChunkRunner:
         outcomes' confirmations, or None if they did not start. A batch takes one of the
         replica's slots: it is one unit of work, however many items it holds."""
         if self._cancellations.is_cancelled(job.job_id):
-            return [self._skip(job, item, first_attempt) for item in items]
+            return [self._skip_all(job, items, first_attempt)]
         async with self._slots:
             started_at = await self._cancellations.start_time(job)
             if self._drain.begun:
                 return None
             if started_at is None:
-                return [self._skip(job, item, first_attempt) for item in items]
+                return [self._skip_all(job, items, first_attempt)]
             ends: list[BatchResult] = []
 
             async def call(number: int) -> None:
@@ -159,21 +160,31 @@ class ChunkRunner:
                     give_up=lambda: self._cancellations.is_cancelled(job.job_id),
                     rng=self._rng,
                 )
+        ended_at = utc_now()
         if attempted.failure is not None:  # the batch as a whole
-            return [
-                self._outcomes.ended(job, _ending(item, attempted, first_attempt, started_at))
-                for item in items
+            outcomes = [
+                _ending(item, attempted, first_attempt, started_at, ended_at) for item in items
             ]
-        return [
-            self._outcomes.ended(
-                job, _ending(item, _item_end(end, attempted.attempts), first_attempt, started_at)
-            )
-            for item, end in zip(items, ends, strict=True)
-        ]
+        else:
+            outcomes = [
+                _ending(
+                    item,
+                    _item_end(end, attempted.attempts),
+                    first_attempt,
+                    started_at,
+                    ended_at,
+                )
+                for item, end in zip(items, ends, strict=True)
+            ]
+        return [self._outcomes.ended_all(job, outcomes)]
 
     def _skip(self, job: JobRef, item: WorkItem, attempt_number: int) -> Confirmed:
-        skipped = _outcome(item, ItemStatus.SKIPPED, attempt_number, utc_now())
-        return self._outcomes.ended(job, skipped)
+        return self._skip_all(job, [item], attempt_number)
+
+    def _skip_all(self, job: JobRef, items: Sequence[WorkItem], attempt_number: int) -> Confirmed:
+        at = utc_now()
+        skipped = [_outcome(item, ItemStatus.SKIPPED, attempt_number, at) for item in items]
+        return self._outcomes.ended_all(job, skipped)
 
 
 def _item_end(end: BatchResult, attempts: int) -> Attempted:
@@ -183,7 +194,7 @@ def _item_end(end: BatchResult, attempts: int) -> Attempted:
 
 
 def _ending(
-    item: WorkItem, attempted: Attempted, first_attempt: int, started_at: datetime
+    item: WorkItem, attempted: Attempted, first_attempt: int, started_at: datetime, at: datetime
 ) -> ItemOutcome:
     number = first_attempt + attempted.attempts - 1
     failure = attempted.failure
@@ -192,7 +203,7 @@ def _ending(
             item,
             ItemStatus.SUCCEEDED,
             number,
-            utc_now(),
+            at,
             started_at=started_at,
             result=_reportable(item, attempted.result),
         )
@@ -200,7 +211,7 @@ def _ending(
         item,
         ItemStatus.FAILED,
         number,
-        utc_now(),
+        at,
         started_at=started_at,
         error=ItemError(category=failure.category, message=failure.message),
     )

@@ -7,16 +7,17 @@ its `in_progress` outcome is still waiting is coalesced: only the final outcome 
 sent, carrying `started_at`, so a fast item costs one outcome, not two.
 
 `ended()` returns a future that resolves once the broker confirmed the message holding
-that outcome: a chunk is acked only after every one of its outcomes is confirmed, so
-a replica that dies never loses an outcome whose item it acked. `started()` is fire
-and forget: a lost start is harmless (the final outcome carries `started_at`).
+that outcome (`ended_all()`: every message holding one of those outcomes): a chunk is
+acked only after every one of its outcomes is confirmed, so a replica that dies never
+loses an outcome whose item it acked. `started()` is fire and forget: a lost start is
+harmless (the final outcome carries `started_at`).
 """
 
 import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -101,6 +102,28 @@ class OutcomeBuffer(Generic[W]):
 Send = Callable[[ItemOutcomes], Awaitable[None]]
 
 
+class _Confirmation:
+    """Resolves its future once each of `count` outcomes was confirmed, or fails it with the
+    first error: one future for a whole batch's outcomes, which may leave in several messages
+    (a future per outcome, each gathered, cost a batch worker more than building the outcome).
+    """
+
+    __slots__ = ("_unconfirmed", "future")
+
+    def __init__(self, future: asyncio.Future[None], count: int) -> None:
+        self.future = future
+        self._unconfirmed = count
+
+    def confirmed(self) -> None:
+        self._unconfirmed -= 1
+        if self._unconfirmed == 0 and not self.future.done():
+            self.future.set_result(None)
+
+    def failed(self, error: BaseException) -> None:
+        if not self.future.done():  # else resolved, or its chunk was cancelled meanwhile
+            self.future.set_exception(error)
+
+
 class OutcomePublisher:
     """Runs the buffer: flushes by size or age, publishes each batch, resolves its waiters."""
 
@@ -110,7 +133,7 @@ class OutcomePublisher:
         self._send = send
         self._max_batch = max_batch
         self._linger = linger
-        self._buffer: OutcomeBuffer[asyncio.Future[None]] = OutcomeBuffer()
+        self._buffer: OutcomeBuffer[_Confirmation] = OutcomeBuffer()
         self._wake = asyncio.Event()
         self._closing = False
         self._task: asyncio.Task[None] | None = None
@@ -124,8 +147,21 @@ class OutcomePublisher:
         self._add(job, outcome, None)
 
     def ended(self, job: JobRef, outcome: ItemOutcome) -> asyncio.Future[None]:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._add(job, outcome, future)
+        return self.ended_all(job, [outcome])
+
+    def ended_all(self, job: JobRef, outcomes: Sequence[ItemOutcome]) -> asyncio.Future[None]:
+        """Add final `outcomes`; the future resolves once every one of them is confirmed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        if not outcomes:
+            future.set_result(None)
+            return future
+        confirmation = _Confirmation(future, len(outcomes))
+        was_empty = not self._buffer
+        now = loop.time()
+        for outcome in outcomes:
+            self._buffer.add(job, outcome, now, confirmation)
+        self._wake_if_due(was_empty)
         return future
 
     async def close(self) -> None:
@@ -136,9 +172,15 @@ class OutcomePublisher:
             await self._task
             self._task = None
 
-    def _add(self, job: JobRef, outcome: ItemOutcome, waiter: asyncio.Future[None] | None) -> None:
+    def _add(self, job: JobRef, outcome: ItemOutcome, waiter: _Confirmation | None) -> None:
+        was_empty = not self._buffer
         self._buffer.add(job, outcome, asyncio.get_running_loop().time(), waiter)
-        if len(self._buffer) == 1 or len(self._buffer) >= self._max_batch:
+        self._wake_if_due(was_empty)
+
+    def _wake_if_due(self, was_empty: bool) -> None:
+        """Wake the sender when outcomes arrive in an empty buffer (their linger starts) or
+        fill a batch."""
+        if (was_empty and self._buffer) or len(self._buffer) >= self._max_batch:
             self._wake.set()
 
     async def _run(self) -> None:
@@ -158,7 +200,7 @@ class OutcomePublisher:
                 continue
             await self._publish(self._buffer.take(self._max_batch))
 
-    async def _publish(self, batches: list[OutcomeBatch[asyncio.Future[None]]]) -> None:
+    async def _publish(self, batches: list[OutcomeBatch[_Confirmation]]) -> None:
         results = await asyncio.gather(
             *(self._send_one(batch) for batch in batches), return_exceptions=True
         )
@@ -171,12 +213,10 @@ class OutcomePublisher:
                     result,
                 )
             for waiter in batch.waiters:
-                if waiter.done():
-                    continue  # its chunk was cancelled meanwhile
                 if isinstance(result, BaseException):
-                    waiter.set_exception(result)
+                    waiter.failed(result)
                 else:
-                    waiter.set_result(None)
+                    waiter.confirmed()
 
-    async def _send_one(self, batch: OutcomeBatch[asyncio.Future[None]]) -> None:
+    async def _send_one(self, batch: OutcomeBatch[_Confirmation]) -> None:
         await self._send(batch.message())
