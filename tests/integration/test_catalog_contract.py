@@ -32,13 +32,17 @@ def data(key: str, job: str = "job-1", row: int = 2, **fields: Any) -> ProductDa
 async def test_an_upsert_creates_then_updates_by_key_keeping_id_and_creation_time(
     catalog: CatalogStore,
 ) -> None:
-    await catalog.upsert_products(
+    created = await catalog.upsert_products(
         ACME,
         [data("SKU-1", price="10.00", currency="EUR", attributes={"Color": "red"})],
         T0,
     )
     later = T0 + timedelta(hours=1)
-    await catalog.upsert_products(ACME, [data("SKU-1", job="job-2", row=7, price="12.50")], later)
+    updated = await catalog.upsert_products(
+        ACME, [data("SKU-1", job="job-2", row=7, price="12.50")], later
+    )
+
+    assert created == updated == [product_id(ACME, "SKU-1")]
 
     product = await catalog.get_product(ACME, product_id(ACME, "SKU-1"))
 
@@ -83,8 +87,11 @@ async def test_every_field_round_trips(catalog: CatalogStore) -> None:
 async def test_a_key_written_twice_in_one_batch_keeps_its_last_values(
     catalog: CatalogStore,
 ) -> None:
-    await catalog.upsert_products(ACME, [data("K", row=2), data("K", row=9, brand="Late")], T0)
+    ids = await catalog.upsert_products(
+        ACME, [data("K", row=2), data("K", row=9, brand="Late")], T0
+    )
 
+    assert ids == [product_id(ACME, "K")] * 2
     product = await catalog.get_product(ACME, product_id(ACME, "K"))
 
     assert product is not None
@@ -105,7 +112,7 @@ async def test_tenants_never_see_each_others_products(catalog: CatalogStore) -> 
 
 
 async def test_an_empty_batch_writes_nothing(catalog: CatalogStore) -> None:
-    await catalog.upsert_products(ACME, [], T0)
+    assert await catalog.upsert_products(ACME, [], T0) == []
 
     assert await catalog.count_products(ACME, ProductQuery()) == 0
 

@@ -12,26 +12,23 @@ It is a `BatchWorker`: a row costs microseconds, far less than the runtime's per
 machinery (a task, a time limit, a start report) and a store commit each, so a chunk's
 rows are processed together and written in one `upsert_products` call.
 
-Parsing is CPU work in a synchronous generator, so it runs in a thread, a batch of rows
-at a time: the event loop stays free to publish chunks, report outcomes and answer
-heartbeats while a large file is read.
+Parsing is CPU work, so the file is read in a process of its own (`reading.py`): the
+worker's own process stays free to publish chunks, process them, report outcomes and
+answer heartbeats while a large file is read.
 """
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Iterator, Sequence
-from itertools import islice
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 from pydantic import ValidationError
 
-from ingestion.document import read_document
-from ingestion.items import ERROR, PRODUCT, WARNINGS, row_item
+from ingestion.items import ERROR, PRODUCT, WARNINGS
+from ingestion.reading import read_items, start_reader_server
 from jobs_shared.blobs import BlobNotFoundError, BlobStore, open_blob_store
 from jobs_shared.blobs.port import is_blob_id
 from jobs_shared.contracts import JobType, RunJob, WorkItem, utc_now
 from jobs_shared.settings import Settings
-from jobs_shared.store import CatalogStore, ProductData, open_catalog, product_id
+from jobs_shared.store import CatalogStore, ProductData, open_catalog
 from jobs_shared.worker import (
     BatchResult,
     BatchWorker,
@@ -40,13 +37,8 @@ from jobs_shared.worker import (
     ParseError,
 )
 
-ROWS_PER_STEP = 500
-"""Rows parsed per trip to the parsing thread."""
-
 NO_UPLOAD = "This job names no uploaded file: upload the document again."
 UPLOAD_GONE = "The uploaded file is no longer available: upload the document again."
-
-T = TypeVar("T")
 
 
 class IngestionWorker(BatchWorker):
@@ -63,6 +55,7 @@ class IngestionWorker(BatchWorker):
         self._catalog = catalog or open_catalog(settings.store_url)
 
     async def open(self) -> None:
+        start_reader_server()
         await self._blobs.open()
         await self._catalog.open()
 
@@ -77,32 +70,34 @@ class IngestionWorker(BatchWorker):
         file_name = _text(job.params.get("file_name")) or _text(job.metadata.get("file_name"))
         try:
             async with self._blobs.local_file(job.tenant, blob_id) as path:
-                rows = read_document(path, file_name)
+                batches = read_items(path, file_name, job.job_id)
                 try:
-                    while batch := await asyncio.to_thread(_take, rows, ROWS_PER_STEP):
-                        for result in batch:
-                            yield row_item(result, job.job_id, file_name)
+                    async for batch in batches:
+                        for item in batch:
+                            yield item
                 finally:
-                    with contextlib.suppress(ValueError):  # still running in its thread
-                        rows.close()
+                    await batches.aclose()  # stops the reader if the plan ends early
         except BlobNotFoundError:
             raise ParseError(UPLOAD_GONE) from None
 
     async def process_batch(
         self, items: Sequence[WorkItem], context: ItemContext
     ) -> list[BatchResult]:
-        tenant = context.job.tenant
         ends: list[BatchResult] = []
         products: list[ProductData] = []
+        written: list[tuple[int, object]] = []  # (index in ends, the row's warnings)
         for item in items:
             try:
                 product = _product_of(item)
             except (InvalidDataError, ValidationError) as error:
                 ends.append(error)
                 continue
+            written.append((len(ends), item.payload.get(WARNINGS)))
+            ends.append(None)
             products.append(product)
-            ends.append(_summary(tenant, product, item.payload.get(WARNINGS)))
-        await self._catalog.upsert_products(tenant, products, utc_now())
+        ids = await self._catalog.upsert_products(context.job.tenant, products, utc_now())
+        for (index, warnings), written_id in zip(written, ids, strict=True):
+            ends[index] = _summary(written_id, warnings)
         return ends
 
 
@@ -112,16 +107,12 @@ def _product_of(item: WorkItem) -> ProductData:
     return ProductData.model_validate_json(item.payload[PRODUCT])
 
 
-def _summary(tenant: str, product: ProductData, warnings: object) -> dict[str, Any]:
+def _summary(product_id: str, warnings: object) -> dict[str, Any]:
     """What the Items page shows for a row: the product it became, and the parser's warnings."""
-    summary: dict[str, Any] = {"product_id": product_id(tenant, product.product_key)}
+    summary: dict[str, Any] = {"product_id": product_id}
     if warnings:
         summary["warnings"] = warnings
     return summary
-
-
-def _take(rows: Iterator[T], count: int) -> list[T]:
-    return list(islice(rows, count))
 
 
 def _text(value: object) -> str | None:

@@ -19,6 +19,12 @@ def data_to_doc(product: ProductData) -> Document:
     return product.model_dump(mode="json", include=_DATA_FIELDS)
 
 
+def data_to_json(product: ProductData) -> str:
+    """`data_to_doc` as JSON text (what SQLite stores): pydantic writes it in one step, at
+    two thirds the cost of building the dict and encoding that."""
+    return product.model_dump_json(include=_DATA_FIELDS)
+
+
 def search_text(product: ProductData) -> str:
     return f"{product.title}\n{product.sku or ''}".casefold()
 

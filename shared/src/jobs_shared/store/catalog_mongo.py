@@ -59,13 +59,14 @@ class MongoCatalogStore:
 
     async def upsert_products(
         self, tenant: str, products: Sequence[ProductData], at: datetime
-    ) -> None:
+    ) -> list[str]:
         if not products:
-            return
+            return []
         moment = iso(at)
+        ids = [product_id(tenant, product.product_key) for product in products]
         writes = [
             UpdateOne(
-                {"_id": product_id(tenant, product.product_key)},
+                {"_id": written_id},
                 {
                     "$set": {
                         **data_to_doc(product),
@@ -77,9 +78,10 @@ class MongoCatalogStore:
                 },
                 upsert=True,
             )
-            for product in products
+            for written_id, product in zip(ids, products, strict=True)
         ]
         await self._products.bulk_write(writes, ordered=True)
+        return ids
 
     async def get_product(self, tenant: str, product_id: str) -> Product | None:
         doc = await self._products.find_one({"_id": product_id, "tenant": tenant})

@@ -98,10 +98,11 @@ class CatalogStore(Protocol):
 
     async def upsert_products(
         self, tenant: str, products: Sequence[ProductData], at: datetime
-    ) -> None:
+    ) -> list[str]:
         """Create or update each product of `tenant` by its key, in order (a key written
         twice keeps its last values); `at` is the update time, and the creation time of
-        new ones. All of the batch is written or, on error, none of it is promised."""
+        new ones. All of the batch is written or, on error, none of it is promised.
+        Returns the products' ids (`product_id`), in the same order."""
 
     async def get_product(self, tenant: str, product_id: str) -> Product | None: ...
 

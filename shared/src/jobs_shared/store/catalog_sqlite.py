@@ -12,7 +12,7 @@ from pathlib import Path
 
 import orjson
 
-from jobs_shared.store.catalog_documents import data_to_doc, product_from, search_text
+from jobs_shared.store.catalog_documents import data_to_json, product_from, search_text
 from jobs_shared.store.catalog_port import (
     Product,
     ProductCursor,
@@ -68,11 +68,12 @@ class SqliteCatalogStore(SqliteFile):
 
     async def upsert_products(
         self, tenant: str, products: Sequence[ProductData], at: datetime
-    ) -> None:
+    ) -> list[str]:
         moment = iso(at)
+        ids = [product_id(tenant, product.product_key) for product in products]
         rows = [
             (
-                product_id(tenant, product.product_key),
+                written_id,
                 tenant,
                 product.product_key,
                 product.brand,
@@ -81,11 +82,12 @@ class SqliteCatalogStore(SqliteFile):
                 search_text(product),
                 moment,
                 moment,
-                orjson.dumps(data_to_doc(product)).decode(),
+                data_to_json(product),
             )
-            for product in products
+            for written_id, product in zip(ids, products, strict=True)
         ]
         await self.write((_UPSERT, rows))
+        return ids
 
     async def get_product(self, tenant: str, product_id: str) -> Product | None:
         rows = await self.db.execute_fetchall(
