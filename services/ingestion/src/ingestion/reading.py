@@ -42,6 +42,8 @@ _CONTEXT.set_forkserver_preload(["ingestion.reading"])
 
 ItemFields = tuple[str, str, dict[str, Any]]
 """An item as the reader sends it: plain values pickle far faster than a model."""
+ReaderMessage = list[ItemFields] | tuple[str, str] | None
+"""A batch of items; the file's error as `(message, category)`; None at the end."""
 
 
 def start_reader_server() -> None:
@@ -62,10 +64,14 @@ async def read_items(
     )
     reader.start()
     sending.close()  # the child holds its own end; EOF then means it is gone
+    receiving_task: asyncio.Future[ReaderMessage] | None = None
     try:
         while True:
+            # Shielded: if the plan is cancelled, the thread still owns the pipe until the
+            # reader is gone (closing it under a blocked recv could hand its descriptor on).
+            receiving_task = asyncio.ensure_future(asyncio.to_thread(receiving.recv))
             try:
-                message = await asyncio.to_thread(receiving.recv)
+                message = await asyncio.shield(receiving_task)
             except EOFError:
                 raise DocumentError(READER_DIED) from None
             if message is None:
@@ -78,10 +84,14 @@ async def read_items(
                 for item_id, label, payload in message
             ]
     finally:
-        receiving.close()
         if reader.is_alive():
             reader.terminate()
         await asyncio.to_thread(reader.join)
+        if receiving_task is not None:  # ends with EOF at the latest, now the reader is gone
+            await asyncio.wait({receiving_task})
+            if not receiving_task.cancelled():
+                receiving_task.exception()  # retrieved: an EOF here is expected
+        receiving.close()
 
 
 def _read(sending: Connection, path: Path, file_name: str | None, job_id: str) -> None:
