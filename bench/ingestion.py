@@ -314,7 +314,7 @@ def cpu_table(rounds: list[list[Result]]) -> str:
     results = [median_run(list(runs)) for runs in zip(*rounds, strict=True)]
     names = list(results[0].cpu_seconds)
     lines = [
-        "| file | raw parse CPU s | "
+        "| file | raw parse s | "
         + " | ".join(f"{name} CPU s" for name in names)
         + " | all processes CPU s | all / raw parse |",
         "|---|---|" + "---|" * (len(names) + 2),

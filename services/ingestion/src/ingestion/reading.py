@@ -3,7 +3,7 @@
 Parsing is CPU work in Python. In the worker's own process it held the interpreter
 lock for a third of the worker's time, time the same process needed to process chunks,
 report outcomes and answer heartbeats, while the machine's other core sat mostly idle
-(measured on a 100,000-row CSV: 10.4 s end to end with the parse in a thread, 7.7 s
+(measured on a 100,000-row CSV: 10.4 s end to end with the parse in a thread, 8.3 s
 with it in a child process; docs/benchmarks.md). A child process reads the file with
 `read_document`, turns each row into its item (`row_item`) and sends the items back in
 batches through a pipe. The pipe's small buffer is the back-pressure: the child waits
@@ -12,8 +12,9 @@ that kills its reader (out of memory, a crash in a C library) fails its job with
 message instead of taking the worker down.
 
 Readers are forked from a server process started once with the parsing modules
-imported (`start_reader_server`), so a reader starts in milliseconds and inherits
-nothing of the worker's connections or threads.
+imported (`start_reader_server`), so a reader starts in milliseconds instead of
+importing the parser afresh (about a second), and inherits nothing of the worker's
+connections or threads.
 """
 
 import asyncio
