@@ -3,6 +3,8 @@ words, and payloads that carry the product (or the row's error) to the processin
 
 from decimal import Decimal
 
+import orjson
+
 from ingestion import ProductRow, RowError, read_document
 from ingestion.items import ERROR, PRODUCT, WARNINGS, item_id, row_item
 from jobs_shared.store import ProductData, ProductSource
@@ -42,6 +44,16 @@ def test_a_product_row_carries_its_product_and_warnings() -> None:
         attributes={"Colour": "red", "quantity": "2"},
         source=ProductSource(job_id="job-1", file="orders.xlsx", row=5, sheet="Orders"),
     )
+
+
+def test_the_product_json_names_every_product_field_and_no_other() -> None:
+    """It is built by hand, for speed: a field added to ProductData must be added there too."""
+    item = row_item(ProductRow(row=2, title="Mug"), "job-1", None)
+
+    written = orjson.loads(item.payload[PRODUCT])
+
+    assert set(written) == set(ProductData.model_fields)
+    assert set(written["source"]) == set(ProductSource.model_fields)
 
 
 def test_a_row_error_carries_the_parsers_message() -> None:
