@@ -55,7 +55,7 @@ class IngestionWorker(BatchWorker):
         self._catalog = catalog or open_catalog(settings.store_url)
 
     async def open(self) -> None:
-        start_reader_server()
+        await start_reader_server()
         await self._blobs.open()
         await self._catalog.open()
 
@@ -83,22 +83,23 @@ class IngestionWorker(BatchWorker):
     async def process_batch(
         self, items: Sequence[WorkItem], context: ItemContext
     ) -> list[BatchResult]:
-        ends: list[BatchResult] = []
-        products: list[ProductData] = []
-        written: list[tuple[int, object]] = []  # (index in ends, the row's warnings)
-        for item in items:
-            try:
-                product = _product_of(item)
-            except (InvalidDataError, ValidationError) as error:
-                ends.append(error)
-                continue
-            written.append((len(ends), item.payload.get(WARNINGS)))
-            ends.append(None)
-            products.append(product)
-        ids = await self._catalog.upsert_products(context.job.tenant, products, utc_now())
-        for (index, warnings), written_id in zip(written, ids, strict=True):
-            ends[index] = _summary(written_id, warnings)
-        return ends
+        taken = [_product_or_error(item) for item in items]
+        products = [product for product in taken if isinstance(product, ProductData)]
+        ids = iter(await self._catalog.upsert_products(context.job.tenant, products, utc_now()))
+        return [
+            product
+            if isinstance(product, Exception)
+            else _summary(next(ids), item.payload.get(WARNINGS))
+            for item, product in zip(items, taken, strict=True)
+        ]
+
+
+def _product_or_error(item: WorkItem) -> ProductData | Exception:
+    """The item's product, or why the row is not one (the item fails alone with it)."""
+    try:
+        return _product_of(item)
+    except (InvalidDataError, ValidationError) as error:
+        return error
 
 
 def _product_of(item: WorkItem) -> ProductData:

@@ -107,13 +107,13 @@ class ChunkRunner:
     ) -> list[Confirmed] | None:
         """Run `item`; its final outcome's confirmation, or None if it did not start."""
         if self._cancellations.is_cancelled(job.job_id):  # skipping needs no slot
-            return [self._skip(job, item, first_attempt)]
+            return [self._skip_all(job, [item], first_attempt)]
         async with self._slots:
             started_at = await self._cancellations.start_time(job)
             if self._drain.begun:
                 return None
             if started_at is None:  # cancelled while it waited
-                return [self._skip(job, item, first_attempt)]
+                return [self._skip_all(job, [item], first_attempt)]
             self._outcomes.started(
                 job, _outcome(item, ItemStatus.IN_PROGRESS, first_attempt, started_at)
             )
@@ -177,9 +177,6 @@ class ChunkRunner:
                 for item, end in zip(items, ends, strict=True)
             ]
         return [self._outcomes.ended_all(job, outcomes)]
-
-    def _skip(self, job: JobRef, item: WorkItem, attempt_number: int) -> Confirmed:
-        return self._skip_all(job, [item], attempt_number)
 
     def _skip_all(self, job: JobRef, items: Sequence[WorkItem], attempt_number: int) -> Confirmed:
         at = utc_now()

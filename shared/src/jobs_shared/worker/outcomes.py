@@ -144,7 +144,9 @@ class OutcomePublisher:
             self._task = asyncio.get_running_loop().create_task(self._run(), name="outcomes")
 
     def started(self, job: JobRef, outcome: ItemOutcome) -> None:
-        self._add(job, outcome, None)
+        was_empty = not self._buffer
+        self._buffer.add(job, outcome, asyncio.get_running_loop().time())
+        self._wake_if_due(was_empty)
 
     def ended(self, job: JobRef, outcome: ItemOutcome) -> asyncio.Future[None]:
         return self.ended_all(job, [outcome])
@@ -171,11 +173,6 @@ class OutcomePublisher:
         if self._task is not None:
             await self._task
             self._task = None
-
-    def _add(self, job: JobRef, outcome: ItemOutcome, waiter: _Confirmation | None) -> None:
-        was_empty = not self._buffer
-        self._buffer.add(job, outcome, asyncio.get_running_loop().time(), waiter)
-        self._wake_if_due(was_empty)
 
     def _wake_if_due(self, was_empty: bool) -> None:
         """Wake the sender when outcomes arrive in an empty buffer (their linger starts) or
