@@ -146,11 +146,11 @@ def write_pdf(path: Path, pages: int) -> None:
     document.save(str(path))  # type: ignore[no-untyped-call]
 
 
-def raw_parse(path: Path) -> float:
+def raw_parse(path: Path) -> tuple[int, float]:
+    """The file's rows, and the seconds `read_document` took to read them."""
     started = time.perf_counter()
-    for _ in tqdm(read_document(path), desc=f"parse {path.suffix}", leave=False):
-        pass
-    return time.perf_counter() - started
+    rows = sum(1 for _ in tqdm(read_document(path), desc=f"parse {path.suffix}", leave=False))
+    return rows, time.perf_counter() - started
 
 
 # --- measuring -------------------------------------------------------------------------
@@ -161,11 +161,10 @@ class Prepared:
     kind: str
     path: Path
     data: bytes
-    rows: int
 
 
 def prepare(kinds: list[str], rows: int, pages: int, folder: Path) -> list[Prepared]:
-    """Write each file and count its rows."""
+    """Write each file."""
     writers = {
         "csv": lambda path: write_csv(path, rows),
         "xlsx": lambda path: write_xlsx(path, rows),
@@ -175,8 +174,7 @@ def prepare(kinds: list[str], rows: int, pages: int, folder: Path) -> list[Prepa
     for kind in kinds:
         path = folder / f"products.{kind}"
         writers[kind](path)
-        count = sum(1 for _ in read_document(path))
-        prepared.append(Prepared(kind, path, path.read_bytes(), count))
+        prepared.append(Prepared(kind, path, path.read_bytes()))
     return prepared
 
 
@@ -203,7 +201,9 @@ def cpu_by_process(processes: dict[str, list[int]]) -> dict[str, float]:
     return used
 
 
-async def end_to_end(gateway: httpx.AsyncClient, store: SqliteJobStore, file: Prepared) -> float:
+async def end_to_end(
+    gateway: httpx.AsyncClient, store: SqliteJobStore, file: Prepared, rows: int
+) -> float:
     started = time.perf_counter()
     response = await gateway.post(
         "/api/v1/documents",
@@ -211,7 +211,7 @@ async def end_to_end(gateway: httpx.AsyncClient, store: SqliteJobStore, file: Pr
     )
     response.raise_for_status()
     job_id = response.json()["id"]
-    with tqdm(total=file.rows, desc=f"end to end {file.kind}", unit="row", leave=False) as bar:
+    with tqdm(total=rows, desc=f"end to end {file.kind}", unit="row", leave=False) as bar:
         deadline = time.monotonic() + 900
         while time.monotonic() < deadline:
             job = await store.get_job(TENANT, job_id)
@@ -219,10 +219,10 @@ async def end_to_end(gateway: httpx.AsyncClient, store: SqliteJobStore, file: Pr
                 bar.update(job.processed_items + job.failed_items - bar.n)
                 if job.status in TERMINAL_JOB_STATUSES:
                     elapsed = time.perf_counter() - started
-                    if (job.status, job.processed_items) != (JobStatus.COMPLETED, file.rows):
+                    if (job.status, job.processed_items) != (JobStatus.COMPLETED, rows):
                         raise AssertionError(
                             f"{file.kind}: {job.status} with {job.processed_items} of "
-                            f"{file.rows} rows ({job.error})"
+                            f"{rows} rows ({job.error})"
                         )
                     return elapsed
             await asyncio.sleep(POLL_SECONDS)
@@ -232,13 +232,13 @@ async def end_to_end(gateway: httpx.AsyncClient, store: SqliteJobStore, file: Pr
 def run_round(files: list[Prepared], folder: Path, replicas: int) -> list[Result]:
     """One round: each file's raw parse, then each file end to end on services of its own
     (a fresh vhost, SQLite file and blob folder in `folder`)."""
-    raw = {file.kind: raw_parse(file.path) for file in files}
+    parsed = {file.kind: raw_parse(file.path) for file in files}
     folder.mkdir()
-    return asyncio.run(measure(files, raw, folder, replicas))
+    return asyncio.run(measure(files, parsed, folder, replicas))
 
 
 async def measure(
-    files: list[Prepared], raw: dict[str, float], folder: Path, replicas: int
+    files: list[Prepared], parsed: dict[str, tuple[int, float]], folder: Path, replicas: int
 ) -> list[Result]:
     secret = secrets.token_urlsafe(32)
     token = bench_token(secret, TENANT)
@@ -259,21 +259,15 @@ async def measure(
                     timeout=120,
                 ) as gateway:
                     for file in files:
+                        rows, raw_seconds = parsed[file.kind]
                         cpu_before = cpu_by_process(processes)
-                        seconds = await end_to_end(gateway, store, file)
+                        seconds = await end_to_end(gateway, store, file, rows)
                         cpu = {
                             name: used - cpu_before[name]
                             for name, used in cpu_by_process(processes).items()
                         }
                         results.append(
-                            Result(
-                                file.kind,
-                                file.rows,
-                                len(file.data),
-                                raw[file.kind],
-                                seconds,
-                                cpu,
-                            )
+                            Result(file.kind, rows, len(file.data), raw_seconds, seconds, cpu)
                         )
             finally:
                 await store.close()
@@ -359,21 +353,21 @@ def write_section(rounds: list[list[Result]], command: str, replicas: int) -> No
 
 EXPLAINED = [
     "Where the time goes (100,000-row CSV, the table above): the processes together use "
-    "five to six times the parse's CPU, and on two cores the end-to-end time cannot be "
-    "less than half of that: the CPU table's last column over 2 is the lowest ratio these "
-    "processes allow (about 2.8 for the CSV, 1.6 for the XLSX). The worker's document reader "
-    "parses each row and builds its item: 1.3 (XLSX) to 1.7 (CSV) times the raw parse's "
-    "CPU (a parse beside a busy core costs more than alone). The worker's own process uses about "
-    "60 µs a row, CSV and XLSX alike, SQLite's thread included; by py-spy (`--gil`) its "
-    "Python spends a third processing chunks (validating the product almost half of "
-    "that, building its catalog row a third), a sixth building and confirming outcomes, "
-    "a tenth decoding chunks, a seventh publishing chunks and outcome messages, a "
-    "twelfth taking items from the reader, the rest asyncio and AMQP framing. The tracker "
-    "folds a row in 16 µs; RabbitMQ and the gateway add under a second together. A PDF "
-    "row costs far more to parse than to track, so its ratio is near 1; an XLSX row "
-    "costs nearly twice a CSV row to parse, so the same tracking weighs half as much; a "
-    "CSV row is parsed so cheaply (about 23 µs) that tracking and writing it cost more "
-    "than four parses.",
+    "about five times the parse's CPU (the XLSX three), and on two cores the end-to-end "
+    "time cannot be less than half of that: the CPU table's last column over 2 is the "
+    "lowest ratio these processes allow (about 2.5 for the CSV, 1.6 for the XLSX). The "
+    "worker's document reader parses each row and builds its item: 1.2 (XLSX) to 1.4 "
+    "(CSV) times the raw parse's CPU (a parse beside a busy core costs more than alone). "
+    "The worker's own process uses about 60 µs a row, CSV and XLSX alike, SQLite's thread "
+    "included; by py-spy (`--gil`) its Python spends a third processing chunks "
+    "(validating the product almost half of that, building its catalog row a third), a "
+    "sixth building and confirming outcomes, a tenth decoding chunks, a seventh "
+    "publishing chunks and outcome messages, a twelfth taking items from the reader, the "
+    "rest asyncio and AMQP framing. The tracker folds a row in 15 µs; RabbitMQ and the "
+    "gateway add about a second together. A PDF row costs far more to parse than to "
+    "track, so its ratio is near 1; an XLSX row costs nearly twice a CSV row to parse, so "
+    "the same tracking weighs half as much; a CSV row is parsed so cheaply (about 23 µs) "
+    "that tracking and writing it cost about four parses.",
     "",
     "What changed it (CSV, 100,000 rows): on the first session's machine, one item at a "
     "time with a commit per upsert, 26.6 s (ratio 20); `BatchWorker` (a chunk of 1,000 "
@@ -391,24 +385,29 @@ EXPLAINED = [
     "the product's JSON built as a plain dict in the reader rather than through a "
     "validated model (the worker validates it anyway); the catalog returning the ids it "
     "wrote (each key was hashed twice) and writing the stored document in one pydantic "
-    "step.",
+    "step. Then the readers' fork server made ready before the worker says it is: it "
+    "imports the parser first (about a second), and the first upload after a start had "
+    "waited for it; this bench's CSV, uploaded right after the services start, went from "
+    "8.45 s (ratio 3.67) to 7.85 s (3.39), and the readers' CPU no longer includes that "
+    "import.",
     "",
     "Tried in the fourth session and left out, each as alternating runs of the same "
     "command (a local edit, or `JOBS_WORKER_CHUNK_PREFETCH=4`) with no difference beyond "
     "the runs' spread (about 5 %): SQLite checkpoints every 40 MB of log instead of 4 MB; "
     "the catalog in a file of its own (no write lock shared with the tracker); four chunks "
     "prefetched instead of two; a tenth of the interpreter's switch interval. A second "
-    "worker replica (`--replicas 2`, the next section) takes the CSV to about 3.1 and the "
-    "XLSX to about 2.0: one replica processes chunks while the other plans, but the two "
+    "worker replica (`--replicas 2`, the next section) takes the CSV to about 2.8 and the "
+    "XLSX to about 1.9: one replica processes chunks while the other plans, but the two "
     "cores are nearly full either way.",
     "",
     "Left: the CSV stays over the goal, and the CPU table says why: a ratio of 2 needs "
     "all processes under four parses of CPU with both cores busy all the time, and they "
-    "use about 5.5. Besides the parse, a row costs about 60 µs in the worker's own process, "
-    "about 17 µs more in the reader for its item, 16 µs in the tracker and a few in RabbitMQ; "
-    "what the worker spends is a validated item, product and outcome object per row and "
-    "the messages that carry them, each already a few microseconds of pydantic. Reaching "
-    "the goal for CSV would take a worker that does not build those objects per row.",
+    "use about five. Besides the parse, a row costs about 60 µs in the worker's own "
+    "process, about 9 µs more in the reader for its item, 15 µs in the tracker and a few "
+    "in RabbitMQ; what the worker spends is a validated item, product and outcome object "
+    "per row and the messages that carry them, each already a few microseconds of "
+    "pydantic. Reaching the goal for CSV would take a worker that does not build those "
+    "objects per row.",
 ]
 
 

@@ -47,11 +47,17 @@ ReaderMessage = list[ItemFields] | tuple[str, str] | None
 """A batch of items; the file's error as `(message, category)`; None at the end."""
 
 
-def start_reader_server() -> None:
-    """Start the process readers are forked from (else the first upload waits for it)."""
-    from multiprocessing import forkserver
+async def start_reader_server() -> None:
+    """Start the process readers are forked from, and return once it has the parser imported
+    (about a second): it answers its first fork only then, so without this the first upload
+    after a start would wait for it."""
+    first = _CONTEXT.Process(target=_nothing, name="document-reader-warm-up")
+    first.start()
+    await asyncio.to_thread(first.join)
 
-    forkserver.ensure_running()
+
+def _nothing() -> None:
+    """The warm-up fork's work: being forked is the point."""
 
 
 async def read_items(
