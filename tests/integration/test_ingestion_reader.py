@@ -1,5 +1,6 @@
 """The reader process: the same items as reading in place, its errors, and no reader left over."""
 
+import fcntl
 import multiprocessing
 import os
 import signal
@@ -9,7 +10,7 @@ import pytest
 
 from ingestion import read_document
 from ingestion.items import row_item
-from ingestion.reading import READER_DIED, ROWS_PER_BATCH, read_items
+from ingestion.reading import PIPE_BYTES, READER_DIED, ROWS_PER_BATCH, enlarge, read_items
 from jobs_shared.contracts import WorkItem
 from jobs_shared.documents import DocumentError
 from jobs_shared.errors import ErrorCategory
@@ -91,3 +92,14 @@ async def test_stopping_early_stops_the_reader(tmp_path: Path) -> None:
     await batches.aclose()
 
     assert readers() == []
+
+
+@pytest.mark.skipif(not hasattr(fcntl, "F_GETPIPE_SZ"), reason="pipe sizes are Linux's")
+def test_the_readers_pipe_holds_a_few_batches() -> None:
+    receiving, sending = multiprocessing.Pipe(duplex=False)
+    try:
+        enlarge(sending)
+        assert fcntl.fcntl(sending.fileno(), fcntl.F_GETPIPE_SZ) == PIPE_BYTES
+    finally:
+        receiving.close()
+        sending.close()

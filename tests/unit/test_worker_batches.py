@@ -76,8 +76,8 @@ class NeverCancelled:
 async def run_chunk(worker: Rows, *actions: str, cancelled: bool = False) -> list[ItemOutcome]:
     sent: list[ItemOutcomes] = []
 
-    async def send(message: ItemOutcomes) -> None:
-        sent.append(message)
+    async def send(message: bytes) -> None:
+        sent.append(ItemOutcomes.model_validate_json(message))
 
     outcomes = OutcomePublisher(send, max_batch=1000, linger=0.0)
     cancellations = Cancellations(cast(JobStore, NeverCancelled()))

@@ -2,11 +2,15 @@
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any, cast
 
 import pytest
+from pydantic import ValidationError
 
-from jobs_shared.contracts import ItemOutcome, ItemOutcomes, ItemStatus, JobType
-from jobs_shared.contracts.events import ReportedItemStatus
+from jobs_shared.contracts import ItemError, ItemOutcome, ItemOutcomes, ItemStatus, JobType
+from jobs_shared.contracts.events import ReportedItemStatus, item_outcomes_json
+from jobs_shared.errors import ErrorCategory
 from jobs_shared.worker import JobRef
 from jobs_shared.worker.outcomes import OutcomeBuffer, OutcomePublisher
 
@@ -61,7 +65,9 @@ def test_the_oldest_outcomes_are_taken_first_one_batch_per_job() -> None:
         ("job-1", ["i0", "i2"], ["w0", "w2"]),
         ("job-2", ["i1", "i3"], ["w1", "w3"]),
     ]
-    assert batches[0].message().job_id == "job-1"
+    message = ItemOutcomes.model_validate_json(batches[0].message())
+    assert (message.job_id, message.tenant, message.job_type) == ("job-1", "acme", JOB.job_type)
+    assert [o.item_id for o in message.outcomes] == ["i0", "i2"]
     assert len(buffer) == 1
     assert buffer.oldest_added_at == 4.0
 
@@ -71,10 +77,10 @@ class Sent:
         self.messages: list[ItemOutcomes] = []
         self.fail = fail
 
-    async def __call__(self, message: ItemOutcomes) -> None:
+    async def __call__(self, message: bytes) -> None:
         if self.fail:
             raise ConnectionError("broker gone")
-        self.messages.append(message)
+        self.messages.append(ItemOutcomes.model_validate_json(message))
 
 
 async def started_publisher(sent: Sent, max_batch: int, linger: float) -> OutcomePublisher:
@@ -137,13 +143,13 @@ class Gated(Sent):
         self.fail_at = fail_at
         self.calls = 0
 
-    async def __call__(self, message: ItemOutcomes) -> None:
+    async def __call__(self, message: bytes) -> None:
         self.calls += 1
         if self.calls > 1:
             await self.gate.wait()
         if self.calls == self.fail_at:
             raise ConnectionError("broker gone")
-        self.messages.append(message)
+        self.messages.append(ItemOutcomes.model_validate_json(message))
         self.first_sent.set()
 
 
@@ -192,3 +198,56 @@ async def test_no_outcomes_are_confirmed_at_once() -> None:
     publisher = await started_publisher(Sent(), max_batch=10, linger=60)
     assert publisher.ended_all(JOB, []).done()
     await publisher.close()
+
+
+def test_the_outcomes_json_a_worker_writes_is_the_message_pydantic_writes() -> None:
+    outcomes = [
+        ItemOutcome(
+            item_id="row-0000002",
+            label="Row 2",
+            status=ItemStatus.SUCCEEDED,
+            attempt=2,
+            at=T0 + timedelta(seconds=1),
+            started_at=T0,
+            result={"product_id": "prd_1", "price": Decimal("12.50")},
+        ),
+        ItemOutcome(
+            item_id="row-0000003",
+            label="Row 3",
+            status=ItemStatus.FAILED,
+            at=T0,
+            error=ItemError(category=ErrorCategory.VALIDATION_ERROR, message="Row 3: no title"),
+        ),
+        outcome("row-0000004", ItemStatus.SKIPPED),
+    ]
+    written = ItemOutcomes.model_validate_json(
+        item_outcomes_json(JOB.job_id, JOB.tenant, JOB.job_type, outcomes)
+    )
+    by_pydantic = ItemOutcomes.model_validate_json(
+        ItemOutcomes(
+            job_id=JOB.job_id, tenant=JOB.tenant, job_type=JOB.job_type, outcomes=outcomes
+        ).model_dump_json()
+    )
+    assert written.model_dump(exclude={"at"}) == by_pydantic.model_dump(exclude={"at"})
+    assert written.outcomes[0].result == {"product_id": "prd_1", "price": "12.50"}
+
+
+def test_a_result_key_that_is_not_text_is_written_as_text() -> None:
+    careless = {7: ["a"]}  # what a worker could return despite its type
+    sent = ItemOutcome(
+        item_id="a", status=ItemStatus.SUCCEEDED, at=T0, result=cast(dict[str, Any], careless)
+    )
+    written = ItemOutcomes.model_validate_json(
+        item_outcomes_json(JOB.job_id, JOB.tenant, JOB.job_type, [sent])
+    )
+    assert written.outcomes[0].result == {"7": ["a"]}
+
+
+def test_a_failed_outcome_without_an_error_is_refused_when_built_and_when_received() -> None:
+    with pytest.raises(ValueError, match="needs an error"):
+        ItemOutcome(item_id="a", status=ItemStatus.FAILED, at=T0)
+    sent = item_outcomes_json(
+        JOB.job_id, JOB.tenant, JOB.job_type, [outcome("a", ItemStatus.SKIPPED)]
+    )
+    with pytest.raises(ValidationError, match="needs an error"):
+        ItemOutcomes.model_validate_json(sent.replace(b'"skipped"', b'"failed"'))

@@ -6,11 +6,13 @@ event names its job, tenant and type, so the tracker can fold it even if it arri
 before the job's submit command.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-import pydantic.dataclasses
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+import orjson
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic_core import to_jsonable_python
 
 from jobs_shared.contracts.commands import CancelJob, SubmitJob
 from jobs_shared.contracts.views import JobView
@@ -64,34 +66,36 @@ ReportedItemStatus = Literal[
 
 
 _FAILED = ItemStatus.FAILED
-"""Looked up once: the tracker checks every outcome, and on Python 3.11 reading a member
-off its enum class costs as much as the rest of the check."""
+"""Looked up once: every outcome is checked, and on Python 3.11 reading a member off its
+enum class costs as much as the rest of the check."""
 
 
-# A pydantic dataclass, not a model: the tracker decodes one per item, and without a model's
-# `__dict__` and fields-set bookkeeping that costs a quarter less (its docstring is public:
-# it describes the message in the AsyncAPI document).
-@pydantic.dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+# A standard dataclass with pydantic's constraints in its annotations: pydantic validates
+# it wherever it arrives inside a message (`ItemOutcomes`), exactly as a pydantic class,
+# while a worker, which builds one per item from values it already checked, builds it
+# without validating it again (measured: 1.9 against 3.9 us an outcome). Its docstring
+# is public: it describes the message in the AsyncAPI document.
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ItemOutcome:
     """One thing that happened to one item: it started, succeeded, failed or was skipped."""
 
-    item_id: str = Field(min_length=1, max_length=512)
-    label: str = Field(default="", max_length=1000)
+    item_id: Annotated[str, Field(min_length=1, max_length=512)]
+    label: Annotated[str, Field(max_length=1000)] = ""
     status: ReportedItemStatus
-    attempt: int = Field(default=1, ge=1)
+    attempt: Annotated[int, Field(ge=1)] = 1
     at: AwareDatetime
-    started_at: AwareDatetime | None = Field(
-        default=None,
-        description="When the item started, on a final outcome sent without a separate start.",
-    )
+    started_at: Annotated[
+        AwareDatetime | None,
+        Field(
+            description="When the item started, on a final outcome sent without a separate start."
+        ),
+    ] = None
     error: ItemError | None = None
-    result: dict[str, Any] | None = Field(default=None, description="A small summary.")
+    result: Annotated[dict[str, Any] | None, Field(description="A small summary.")] = None
 
-    @model_validator(mode="after")
-    def _failed_items_say_why(self) -> "ItemOutcome":
+    def __post_init__(self) -> None:
         if self.status == _FAILED and self.error is None:
             raise ValueError("a failed item outcome needs an error")
-        return self
 
 
 MAX_JOBS_PER_UPDATE = 200
@@ -100,6 +104,26 @@ MAX_JOBS_PER_UPDATE = 200
 
 class ItemOutcomes(JobEvent):
     outcomes: list[ItemOutcome] = Field(min_length=1, max_length=10_000)
+
+
+def item_outcomes_json(
+    job_id: str, tenant: str, job_type: JobType, outcomes: Sequence[ItemOutcome]
+) -> bytes:
+    """An `ItemOutcomes` message as JSON, as a worker sends it: written by orjson straight
+    from the outcomes, at a third of the cost of building the model and having pydantic
+    write it (the tracker validates it when it arrives; a test holds the two equal).
+    What orjson cannot write itself (an `ItemError`, a Decimal in a result) pydantic does."""
+    return orjson.dumps(
+        {
+            "job_id": job_id,
+            "tenant": tenant,
+            "job_type": job_type,
+            "at": utc_now(),
+            "outcomes": outcomes,
+        },
+        default=to_jsonable_python,
+        option=orjson.OPT_NON_STR_KEYS,
+    )
 
 
 class JobsUpdated(BaseModel):

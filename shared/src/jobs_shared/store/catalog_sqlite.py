@@ -3,11 +3,14 @@
 The columns the list filters on sit beside the JSON document, each with an index
 `(tenant, column, created_at, id)` that yields a filter's rows already newest first,
 so a page reads `limit` rows and stops (as the jobs table does). A batch of upserts
-is one transaction: `INSERT ... ON CONFLICT (id) DO UPDATE` keeps `created_at`.
+is one transaction of `INSERT ... ON CONFLICT (id) DO UPDATE`, which keeps `created_at`,
+a hundred rows to a statement (a key twice in one statement: the second row updates
+the row the first one wrote).
 """
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 
 import orjson
@@ -21,7 +24,7 @@ from jobs_shared.store.catalog_port import (
     product_id,
 )
 from jobs_shared.store.documents import iso
-from jobs_shared.store.sqlite_file import SqliteFile
+from jobs_shared.store.sqlite_file import SqliteFile, many_row_statements
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS products (
@@ -42,14 +45,21 @@ CREATE INDEX IF NOT EXISTS products_by_category ON products (tenant, category, c
 CREATE INDEX IF NOT EXISTS products_by_source ON products (tenant, source_job, created_at, id);
 """
 
-_UPSERT = """
+PRODUCTS_PER_UPSERT = 100
+"""Product rows per INSERT (see `many_row_statements`): 1,000 bound values."""
+
+
+@cache
+def _upsert(rows: int) -> str:
+    return f"""
 INSERT INTO products
     (id, tenant, product_key, brand, category, source_job, search, created_at, updated_at, doc)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+VALUES {", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * rows)}
 ON CONFLICT (id) DO UPDATE SET
     brand = excluded.brand, category = excluded.category, source_job = excluded.source_job,
     search = excluded.search, updated_at = excluded.updated_at, doc = excluded.doc
 """
+
 
 _COLUMNS = "id, tenant, created_at, updated_at, doc"
 _FILTER_INDEXES = (
@@ -86,7 +96,7 @@ class SqliteCatalogStore(SqliteFile):
             )
             for written_id, product in zip(ids, products, strict=True)
         ]
-        await self.write((_UPSERT, rows))
+        await self.write(*many_row_statements(_upsert, rows, PRODUCTS_PER_UPSERT))
         return ids
 
     async def get_product(self, tenant: str, product_id: str) -> Product | None:

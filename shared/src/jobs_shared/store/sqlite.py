@@ -40,7 +40,7 @@ from jobs_shared.store.documents import (
 )
 from jobs_shared.store.keys import chunks, item_ids_by_job
 from jobs_shared.store.port import ActiveCount, JobCursor, JobQuery
-from jobs_shared.store.sqlite_file import SqliteFile
+from jobs_shared.store.sqlite_file import SqliteFile, many_row_statements
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -80,9 +80,8 @@ ON CONFLICT (id) DO UPDATE SET
 """
 
 ITEMS_PER_UPSERT = 50
-"""Item rows per INSERT. Each run of a statement opens its cursors on the table and its
-indexes afresh, which for a single row is most of SQLite's work: 50 rows to a statement
-halve the instructions SQLite spends per item saved."""
+"""Item rows per INSERT (see `many_row_statements`): 50 rows to a statement halve the
+instructions SQLite spends per item saved."""
 
 _ITEM_VALUES = "(?, ?, ?, NULLIF(?, ''), ?)"
 """An item row; `''` stands for no error category. Binding None instead costs sqlite3 (on
@@ -208,12 +207,8 @@ def _job_row(job: JobState) -> Row:
     )
 
 
-def _item_upserts(items: Iterable[ItemState]) -> list[tuple[str, list[Row]]]:
-    """Upserts writing `items`, `ITEMS_PER_UPSERT` rows to a statement, the rest in one."""
-    params_by_rows: dict[int, list[Row]] = {}
-    for rows in chunks(map(_item_row, items), ITEMS_PER_UPSERT):
-        params_by_rows.setdefault(len(rows), []).append(tuple(chain.from_iterable(rows)))
-    return [(_upsert_items(count), params) for count, params in params_by_rows.items()]
+def _item_upserts(items: Iterable[ItemState]) -> list[tuple[str, list[Sequence[object]]]]:
+    return many_row_statements(_upsert_items, map(_item_row, items), ITEMS_PER_UPSERT)
 
 
 @cache

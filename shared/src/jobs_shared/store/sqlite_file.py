@@ -6,7 +6,8 @@ batch of writes becomes one transaction is the same for both, so it is written o
 """
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from itertools import chain, islice
 from pathlib import Path
 
 import aiosqlite
@@ -16,9 +17,36 @@ PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
     "PRAGMA cache_size=-65536",  # 64 MiB: list pages walk indexes of a million-row table
+    # A many-row INSERT (`many_row_statements`) stages its rows in a temporary b-tree,
+    # which would otherwise be a temporary file: twice the system time of the rows.
+    "PRAGMA temp_store=MEMORY",
+    # Copy the log into the database every 40 MB of it rather than every 4 MB: a 1,000-row
+    # catalog batch logs about 4 MB (its random product-id index dirties most of its
+    # pages), so the default checkpointed on nearly every commit.
+    "PRAGMA wal_autocheckpoint=10000",
 )
 
 Row = Sequence[object]
+
+
+def many_row_statements(
+    statement: Callable[[int], str], rows: Iterable[Row], rows_per_statement: int
+) -> list[tuple[str, list[Row]]]:
+    """`rows` as `write` takes them, `rows_per_statement` rows to a statement (the rest in
+    one of fewer), where `statement(n)` is the SQL for n rows (cache it: sqlite3 keeps
+    prepared statements by their text).
+
+    Each run of a statement opens its cursors on the table and its indexes afresh, and
+    sqlite3 takes the interpreter lock back after each run: a thread writing row by row
+    waits for it once a row while the event loop is busy. Timed in the writing thread of
+    the ingestion worker, a 1,000-row catalog batch took 38 ms (14 of them CPU) row by
+    row and 26 ms (12 CPU) a hundred rows to a statement.
+    """
+    params_by_count: dict[int, list[Row]] = {}
+    iterator = iter(rows)
+    while batch := tuple(islice(iterator, rows_per_statement)):
+        params_by_count.setdefault(len(batch), []).append(tuple(chain.from_iterable(batch)))
+    return [(statement(count), params) for count, params in params_by_count.items()]
 
 
 class SqliteFile:

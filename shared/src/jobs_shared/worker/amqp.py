@@ -10,7 +10,7 @@ from aio_pika.abc import AbstractIncomingMessage
 from faststream.rabbit import RabbitBroker, RabbitMessage
 from faststream.rabbit.publisher import RabbitPublisher
 
-from jobs_shared.contracts import JobType, WorkChunk, WorkerHeartbeat
+from jobs_shared.contracts import ItemOutcomes, JobType, WorkChunk, WorkerHeartbeat
 from jobs_shared.contracts.events import JobEvent
 from jobs_shared.contracts.routing import EVENT_KEYS
 from jobs_shared.contracts.work import HEARTBEAT_KEY, items_key
@@ -52,6 +52,10 @@ class WorkerBus:
 
     async def event(self, event: JobEvent) -> None:
         await self._events[type(event)].publish(event)
+
+    async def outcomes(self, message: bytes) -> None:
+        """An `ItemOutcomes` message already written as JSON (`item_outcomes_json`)."""
+        await self._events[ItemOutcomes].publish(message, content_type="application/json")
 
     async def chunk(self, chunk: WorkChunk) -> None:
         await self._chunks.publish(chunk)

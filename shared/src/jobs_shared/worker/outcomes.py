@@ -21,7 +21,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from jobs_shared.contracts import ItemOutcome, ItemOutcomes, ItemStatus
+from jobs_shared.contracts import ItemOutcome, ItemStatus
+from jobs_shared.contracts.events import item_outcomes_json
 from jobs_shared.worker.base import JobRef
 
 log = logging.getLogger(__name__)
@@ -45,11 +46,10 @@ class OutcomeBatch(Generic[W]):
     outcomes: list[ItemOutcome]
     waiters: list[W]
 
-    def message(self) -> ItemOutcomes:
+    def message(self) -> bytes:
+        """The `ItemOutcomes` message, as JSON."""
         job = self.job
-        return ItemOutcomes(
-            job_id=job.job_id, tenant=job.tenant, job_type=job.job_type, outcomes=self.outcomes
-        )
+        return item_outcomes_json(job.job_id, job.tenant, job.job_type, self.outcomes)
 
 
 class OutcomeBuffer(Generic[W]):
@@ -99,7 +99,8 @@ class OutcomeBuffer(Generic[W]):
         return list(batches.values())
 
 
-Send = Callable[[ItemOutcomes], Awaitable[None]]
+Send = Callable[[bytes], Awaitable[None]]
+"""Publishes one `ItemOutcomes` message, given as JSON, and returns once it is confirmed."""
 
 
 class _Confirmation:

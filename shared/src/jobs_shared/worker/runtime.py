@@ -82,7 +82,7 @@ class WorkerRuntime:
         self.activity = Activity()
         self.bus = WorkerBus(self.broker, self.job_type)
         self.outcomes = OutcomePublisher(
-            self.bus.event,
+            self.bus.outcomes,
             max_batch=settings.worker_outcome_batch,
             linger=settings.worker_outcome_linger_ms / 1000,
         )
