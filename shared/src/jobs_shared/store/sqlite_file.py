@@ -3,14 +3,26 @@
 The job store and the catalog live in the same file, each on a connection of its own;
 how that connection is opened (WAL and the pragmas below), closed, pinged, and how a
 batch of writes becomes one transaction is the same for both, so it is written once here.
+
+Checkpoints (copying the write-ahead log into the database, with an fsync of each) do
+not run in the writing connection, where SQLite runs them by default: the commit that
+crosses the log's limit would do it and wait for the disk, and every write queued behind
+it with it. A connection of its own does it instead, in its own thread, at most every
+`CHECKPOINT_SECONDS` while there are writes (`_Checkpointer`). Measured in the ingestion
+worker, whose 1,000-row catalog batches log about 4 MB each: its writing thread spent
+30 to 38 ms a batch with checkpoints in it, 16 to 21 without (`docs/benchmarks.md`).
 """
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from itertools import chain, islice
 from pathlib import Path
 
 import aiosqlite
+
+log = logging.getLogger(__name__)
 
 PRAGMAS = (
     "PRAGMA busy_timeout=10000",  # first: switching to WAL needs a lock another process may hold
@@ -20,11 +32,14 @@ PRAGMAS = (
     # A many-row INSERT (`many_row_statements`) stages its rows in a temporary b-tree,
     # which would otherwise be a temporary file: twice the system time of the rows.
     "PRAGMA temp_store=MEMORY",
-    # Copy the log into the database every 40 MB of it rather than every 4 MB: a 1,000-row
-    # catalog batch logs about 4 MB (its random product-id index dirties most of its
-    # pages), so the default checkpointed on nearly every commit.
-    "PRAGMA wal_autocheckpoint=10000",
+    "PRAGMA wal_autocheckpoint=0",  # the checkpointer's connection does it (see above)
+    # The log is reused from its start once all of it was copied; beyond this size its
+    # file is then cut back (a large ingestion job may log a few hundred MB meanwhile).
+    "PRAGMA journal_size_limit=67108864",
 )
+
+CHECKPOINT_SECONDS = 0.5
+"""How often the log is copied into the database at most, while there are writes."""
 
 Row = Sequence[object]
 
@@ -49,11 +64,56 @@ def many_row_statements(
     return [(statement(count), params) for count, params in params_by_count.items()]
 
 
+async def _connect(path: Path) -> aiosqlite.Connection:
+    connection = await aiosqlite.connect(path, isolation_level=None)
+    for pragma in PRAGMAS:
+        await connection.execute(pragma)
+    return connection
+
+
+class _Checkpointer:
+    """Copies the log into the database on a connection of its own, `interval` seconds after
+    the first write since its last copy: never in a writer's way, and once for all the
+    writes of an interval. PASSIVE: it takes no lock a writer or reader waits for, and
+    copies what no reader still needs (the rest on its next run)."""
+
+    def __init__(self, path: Path, interval: float) -> None:
+        self._path = path
+        self._interval = interval
+        self._connection: aiosqlite.Connection | None = None
+        self._due: asyncio.Task[None] | None = None
+
+    def wrote(self) -> None:
+        if self._due is None or self._due.done():
+            self._due = asyncio.get_running_loop().create_task(
+                self._checkpoint_later(), name=f"checkpoint {self._path.name}"
+            )
+
+    async def close(self) -> None:
+        if self._due is not None:
+            self._due.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._due
+        if self._connection is not None:
+            await self._connection.close()  # closing the file's last connection checkpoints
+            self._connection = None
+
+    async def _checkpoint_later(self) -> None:
+        await asyncio.sleep(self._interval)
+        try:
+            if self._connection is None:
+                self._connection = await _connect(self._path)
+            await self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except Exception as error:  # the next write schedules another; the log only grows
+            log.warning("could not checkpoint %s: %r", self._path, error)
+
+
 class SqliteFile:
     def __init__(self, path: str | Path, schema: str) -> None:
         self._path = Path(path)
         self._schema = schema
         self._connection: aiosqlite.Connection | None = None
+        self._checkpointer = _Checkpointer(self._path, CHECKPOINT_SECONDS)
         self._write_lock = asyncio.Lock()
         """One connection, shared by concurrent tasks: only one may hold a transaction."""
 
@@ -62,13 +122,12 @@ class SqliteFile:
         if self._connection is not None:
             return
         self._path.parent.mkdir(parents=True, exist_ok=True)
-        connection = await aiosqlite.connect(self._path, isolation_level=None)
-        for pragma in PRAGMAS:
-            await connection.execute(pragma)
+        connection = await _connect(self._path)
         await connection.executescript(self._schema)
         self._connection = connection
 
     async def close(self) -> None:
+        await self._checkpointer.close()
         if self._connection is not None:
             await self._connection.close()
             self._connection = None
@@ -94,3 +153,4 @@ class SqliteFile:
                     await self.db.execute("ROLLBACK")
                 raise
             await self.db.execute("COMMIT")
+        self._checkpointer.wrote()

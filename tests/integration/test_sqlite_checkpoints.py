@@ -1,0 +1,62 @@
+"""The SQLite file's log is copied into the database by a connection of its own, after writes."""
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from jobs_shared.store import ProductData, sqlite_file
+from jobs_shared.store.catalog_port import ProductSource
+from jobs_shared.store.catalog_sqlite import SqliteCatalogStore
+from tests.support.tracker import wait_until
+
+AT = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+def products(count: int) -> list[ProductData]:
+    return [
+        ProductData(
+            product_key=f"SKU-{n}",
+            title=f"Mug {n}",
+            description="A mug. " * 20,
+            source=ProductSource(job_id="job-1", row=n),
+        )
+        for n in range(count)
+    ]
+
+
+async def test_writes_are_copied_into_the_database_after_the_interval_not_by_the_writer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_file, "CHECKPOINT_SECONDS", 0.2)
+    database = tmp_path / "jobs.db"
+    store = SqliteCatalogStore(database)
+    await store.open()
+    try:
+        [(limit,)] = await store.db.execute_fetchall("PRAGMA wal_autocheckpoint")
+        assert limit == 0  # the writer never copies the log itself
+        before = database.stat().st_size
+        await store.upsert_products("acme", products(2000), AT)
+        assert database.stat().st_size == before  # the rows are in the log only
+        await wait_until(
+            lambda: database.stat().st_size > before, "the log is copied into the file", 5
+        )
+    finally:
+        await store.close()
+    with sqlite3.connect(database) as reader:
+        [(count,)] = reader.execute("SELECT COUNT(*) FROM products").fetchall()
+    assert count == 2000
+
+
+async def test_closing_with_a_checkpoint_due_leaves_nothing_running(tmp_path: Path) -> None:
+    store = SqliteCatalogStore(tmp_path / "jobs.db")
+    await store.open()
+    await store.upsert_products("acme", products(10), AT)
+    await store.close()  # the checkpoint due in CHECKPOINT_SECONDS is called off
+    pending = [t for t in asyncio.all_tasks() if t.get_name().startswith("checkpoint")]
+    assert pending == []
+    with sqlite3.connect(tmp_path / "jobs.db") as reader:
+        [(count,)] = reader.execute("SELECT COUNT(*) FROM products").fetchall()
+    assert count == 10
