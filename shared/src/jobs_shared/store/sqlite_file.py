@@ -1,8 +1,10 @@
-"""One aiosqlite connection to the embedded SQLite file, as every SQLite adapter needs it.
+"""The embedded SQLite file as every SQLite adapter uses it: reads, writes and checkpoints.
 
-The job store and the catalog live in the same file, each on a connection of its own;
-how that connection is opened (WAL and the pragmas below), closed, pinged, and how a
-batch of writes becomes one transaction is the same for both, so it is written once here.
+The job store and the catalog live in the same file, each with connections of its own;
+how they are opened (WAL and the pragmas below), closed, pinged, and how a batch of
+writes becomes one transaction is the same for both, so it is written once here. Each
+`SqliteFile` reads on an aiosqlite connection, writes whole transactions on a second
+connection in a thread of its own (`_Writer`), and leaves checkpoints to a third.
 
 Checkpoints (copying the write-ahead log into the database, with an fsync of each) do
 not run in the writing connection, where SQLite runs them by default: the commit that
@@ -16,7 +18,9 @@ worker, whose 1,000-row catalog batches log about 4 MB each: its writing thread 
 import asyncio
 import contextlib
 import logging
+import sqlite3
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from itertools import chain, islice
 from pathlib import Path
 
@@ -108,14 +112,80 @@ class _Checkpointer:
             log.warning("could not checkpoint %s: %r", self._path, error)
 
 
+Statement = tuple[str, Iterable[Row]]
+
+
+class _Writer:
+    """Runs whole transactions on a connection of its own, in a thread of its own.
+
+    A transaction is one call into the thread, and transactions queued meanwhile run
+    back to back in it: the event loop is not needed between a transaction's statements,
+    nor between one transaction and the next. Over aiosqlite each statement was a trip
+    through the event loop, which in the ingestion worker is often busy for milliseconds
+    validating a batch; the writer waited for it at every step."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._executor: ThreadPoolExecutor | None = None
+        self._connection: sqlite3.Connection | None = None
+
+    async def open(self) -> None:
+        self._executor = ThreadPoolExecutor(
+            1, thread_name_prefix=f"sqlite-writer-{self._path.name}"
+        )
+        await self._in_thread(self._connect)
+
+    async def close(self) -> None:
+        if self._executor is not None:
+            await self._in_thread(self._close)
+            self._executor.shutdown()
+            self._executor = None
+
+    async def transaction(self, statements: Sequence[Statement]) -> None:
+        await self._in_thread(self._transaction, statements)
+
+    async def _in_thread(self, call: Callable[..., None], *args: object) -> None:
+        if self._executor is None:
+            raise _not_open(self._path)
+        await asyncio.get_running_loop().run_in_executor(self._executor, call, *args)
+
+    def _connect(self) -> None:
+        connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        for pragma in PRAGMAS:
+            connection.execute(pragma)
+        self._connection = connection
+
+    def _close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def _transaction(self, statements: Sequence[Statement]) -> None:
+        connection = self._connection
+        if connection is None:  # closed while this transaction waited for the thread
+            raise _not_open(self._path)
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            for sql, rows in statements:
+                connection.executemany(sql, rows)
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:  # some errors end the transaction themselves
+                connection.execute("ROLLBACK")
+            raise
+
+
+def _not_open(path: Path) -> RuntimeError:
+    return RuntimeError(f"the SQLite store {path} is not open: call open() first")
+
+
 class SqliteFile:
     def __init__(self, path: str | Path, schema: str) -> None:
         self._path = Path(path)
         self._schema = schema
         self._connection: aiosqlite.Connection | None = None
+        self._writer = _Writer(self._path)
         self._checkpointer = _Checkpointer(self._path, CHECKPOINT_SECONDS)
-        self._write_lock = asyncio.Lock()
-        """One connection, shared by concurrent tasks: only one may hold a transaction."""
 
     async def open(self) -> None:
         """Connect and create the schema if missing. Idempotent."""
@@ -124,9 +194,11 @@ class SqliteFile:
         self._path.parent.mkdir(parents=True, exist_ok=True)
         connection = await _connect(self._path)
         await connection.executescript(self._schema)
+        await self._writer.open()
         self._connection = connection
 
     async def close(self) -> None:
+        await self._writer.close()
         await self._checkpointer.close()
         if self._connection is not None:
             await self._connection.close()
@@ -138,19 +210,10 @@ class SqliteFile:
     @property
     def db(self) -> aiosqlite.Connection:
         if self._connection is None:
-            raise RuntimeError(f"the SQLite store {self._path} is not open: call open() first")
+            raise _not_open(self._path)
         return self._connection
 
-    async def write(self, *statements: tuple[str, Iterable[Row]]) -> None:
-        """Run each `(sql, rows)` with executemany, all in one transaction."""
-        async with self._write_lock:
-            await self.db.execute("BEGIN IMMEDIATE")
-            try:
-                for sql, rows in statements:
-                    await self.db.executemany(sql, rows)
-            except BaseException:
-                if self.db.in_transaction:  # some errors end the transaction themselves
-                    await self.db.execute("ROLLBACK")
-                raise
-            await self.db.execute("COMMIT")
+    async def write(self, *statements: Statement) -> None:
+        """Run each `(sql, rows)` with executemany, all in one transaction (`_Writer`)."""
+        await self._writer.transaction(statements)
         self._checkpointer.wrote()

@@ -1,4 +1,4 @@
-"""The SQLite file's log is copied into the database by a connection of its own, after writes."""
+"""The SQLite file's writes: whole transactions in the writer's thread, checkpoints apart."""
 
 import asyncio
 import sqlite3
@@ -60,3 +60,39 @@ async def test_closing_with_a_checkpoint_due_leaves_nothing_running(tmp_path: Pa
     with sqlite3.connect(tmp_path / "jobs.db") as reader:
         [(count,)] = reader.execute("SELECT COUNT(*) FROM products").fetchall()
     assert count == 10
+
+
+SCHEMA = "CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL);"
+INSERT = "INSERT INTO notes (id, text) VALUES (?, ?)"
+
+
+async def test_a_failing_statement_undoes_its_whole_transaction_and_writing_goes_on(
+    tmp_path: Path,
+) -> None:
+    store = sqlite_file.SqliteFile(tmp_path / "notes.db", SCHEMA)
+    await store.open()
+    try:
+        with pytest.raises(sqlite3.IntegrityError):
+            await store.write((INSERT, [(1, "kept?")]), (INSERT, [(2, "x"), (2, "twice")]))
+        await store.write((INSERT, [(3, "after")]))
+        assert list(await store.db.execute_fetchall("SELECT id FROM notes")) == [(3,)]
+    finally:
+        await store.close()
+
+
+async def test_concurrent_writes_each_land_whole(tmp_path: Path) -> None:
+    store = sqlite_file.SqliteFile(tmp_path / "notes.db", SCHEMA)
+    await store.open()
+    try:
+        await asyncio.gather(
+            *(
+                store.write((INSERT, [(n * 10 + k, f"note {n}") for k in range(10)]))
+                for n in range(20)
+            )
+        )
+        [(count,)] = await store.db.execute_fetchall("SELECT COUNT(*) FROM notes")
+        assert count == 200
+    finally:
+        await store.close()
+    with pytest.raises(RuntimeError, match="is not open"):
+        await store.write((INSERT, [(999, "too late")]))
