@@ -122,8 +122,8 @@ def main() -> None:
             "The tracker's own steps in one process, without RabbitMQ: the messages of "
             "`tracker_throughput` (coalesced) decoded, loaded against, folded and saved into "
             f"a fresh SQLite file, {BATCH_MESSAGES} messages to a batch; the median of "
-            f"{args.repeat} runs. `save` includes SQLite's own work in aiosqlite's thread, "
-            "which in the running tracker overlaps with receiving the next batch.",
+            f"{args.repeat} runs. `save` includes SQLite's own work in the store's writer "
+            "thread, which in the running tracker overlaps with receiving the next batch.",
             "",
             table(results),
             "",
