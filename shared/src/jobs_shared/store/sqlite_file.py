@@ -99,7 +99,7 @@ class _Checkpointer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._due
         if self._connection is not None:
-            await self._connection.close()  # closing the file's last connection checkpoints
+            await self._connection.close()  # the file's last connection to close checkpoints
             self._connection = None
 
     async def _checkpoint_later(self) -> None:
@@ -150,7 +150,7 @@ class _Writer:
         await asyncio.get_running_loop().run_in_executor(self._executor, call, *args)
 
     def _connect(self) -> None:
-        connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        connection = sqlite3.connect(self._path, isolation_level=None)  # in the writer's thread
         for pragma in PRAGMAS:
             connection.execute(pragma)
         self._connection = connection
