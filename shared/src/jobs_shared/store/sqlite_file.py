@@ -16,7 +16,6 @@ worker, whose 1,000-row catalog batches log about 4 MB each: its writing thread 
 """
 
 import asyncio
-import contextlib
 import logging
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
@@ -85,25 +84,33 @@ class _Checkpointer:
         self._path = path
         self._interval = interval
         self._connection: aiosqlite.Connection | None = None
-        self._due: asyncio.Task[None] | None = None
+        self._due: asyncio.TimerHandle | None = None
+        self._running: asyncio.Task[None] | None = None
 
     def wrote(self) -> None:
-        if self._due is None or self._due.done():
-            self._due = asyncio.get_running_loop().create_task(
-                self._checkpoint_later(), name=f"checkpoint {self._path.name}"
-            )
+        if self._due is None:
+            self._due = asyncio.get_running_loop().call_later(self._interval, self._start)
 
     async def close(self) -> None:
+        """Call off a checkpoint that is due; let one that runs finish (it is short)."""
         if self._due is not None:
             self._due.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._due
+            self._due = None
+        if self._running is not None:
+            await self._running
+            self._running = None
         if self._connection is not None:
             await self._connection.close()  # the file's last connection to close checkpoints
             self._connection = None
 
-    async def _checkpoint_later(self) -> None:
-        await asyncio.sleep(self._interval)
+    def _start(self) -> None:
+        self._due = None
+        if self._running is None or self._running.done():  # else the next write asks again
+            self._running = asyncio.get_running_loop().create_task(
+                self._checkpoint(), name=f"checkpoint {self._path.name}"
+            )
+
+    async def _checkpoint(self) -> None:
         try:
             if self._connection is None:
                 self._connection = await _connect(self._path)
