@@ -2,6 +2,7 @@
 
 import asyncio
 import sqlite3
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -96,3 +97,11 @@ async def test_concurrent_writes_each_land_whole(tmp_path: Path) -> None:
         await store.close()
     with pytest.raises(RuntimeError, match="is not open"):
         await store.write((INSERT, [(999, "too late")]))
+
+
+async def test_a_failed_open_leaves_no_connection_behind(tmp_path: Path) -> None:
+    threads = threading.active_count()
+    store = sqlite_file.SqliteFile(tmp_path / "notes.db", "CREATE TABLE broken (")
+    with pytest.raises(sqlite3.OperationalError):
+        await store.open()
+    await wait_until(lambda: threading.active_count() == threads, "the connection's thread ends")

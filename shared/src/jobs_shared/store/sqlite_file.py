@@ -200,8 +200,12 @@ class SqliteFile:
             return
         self._path.parent.mkdir(parents=True, exist_ok=True)
         connection = await _connect(self._path)
-        await connection.executescript(self._schema)
-        await self._writer.open()
+        try:
+            await connection.executescript(self._schema)
+            await self._writer.open()
+        except BaseException:
+            await connection.close()  # its thread would keep the process from exiting
+            raise
         self._connection = connection
 
     async def close(self) -> None:
