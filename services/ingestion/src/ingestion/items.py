@@ -32,7 +32,18 @@ PRODUCT = "product"
 WARNINGS = "warnings"
 
 
+ItemFields = tuple[str, str, dict[str, Any]]
+"""A row's item as plain values: its id, label and payload."""
+
+
 def row_item(result: ProductRowResult, job_id: str, file_name: str | None) -> WorkItem:
+    item_id, label, payload = row_fields(result, job_id, file_name)
+    return WorkItem(item_id=item_id, label=label, payload=payload)
+
+
+def row_fields(result: ProductRowResult, job_id: str, file_name: str | None) -> ItemFields:
+    """`row_item`'s values without the model: what the document reader sends the worker
+    (which builds, and so validates, the item), pickled far faster than a model."""
     sheet = None if result.sheet is None else result.sheet[:MAX_SHEET_NAME]
     label = where(result.row, sheet, result.page)
     payload: dict[str, Any]
@@ -44,7 +55,7 @@ def row_item(result: ProductRowResult, job_id: str, file_name: str | None) -> Wo
         payload = {PRODUCT: product_json(result, job_id, file_name)}
         if result.warnings:
             payload[WARNINGS] = list(result.warnings)
-    return WorkItem(item_id=item_id(result.row, sheet, result.page), label=label, payload=payload)
+    return item_id(result.row, sheet, result.page), label, payload
 
 
 def item_id(row: int, sheet: str | None, page: int | None) -> str:

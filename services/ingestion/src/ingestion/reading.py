@@ -5,7 +5,7 @@ lock for a third of the worker's time, time the same process needed to process c
 report outcomes and answer heartbeats, while the machine's other core sat mostly idle
 (measured on a 100,000-row CSV: 10.4 s end to end with the parse in a thread, 8.3 s
 with it in a child process; docs/benchmarks.md). A child process reads the file with
-`read_document`, turns each row into its item (`row_item`) and sends the items back in
+`read_document`, turns each row into its item's values (`row_fields`) and sends them in
 batches through a pipe. The pipe's buffer is the back-pressure: the child waits while
 the planner is behind, so a large file is still read in bounded memory. A file
 that kills its reader (out of memory, a crash in a C library) fails its job with a
@@ -24,10 +24,9 @@ import multiprocessing
 from collections.abc import AsyncGenerator
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
 
 from ingestion.document import read_document
-from ingestion.items import row_item
+from ingestion.items import ItemFields, row_fields
 from jobs_shared.contracts import WorkItem
 from jobs_shared.documents import DocumentError
 from jobs_shared.errors import ErrorCategory
@@ -50,8 +49,6 @@ READER_DIED = (
 _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload(["ingestion.reading"])
 
-ItemFields = tuple[str, str, dict[str, Any]]
-"""An item as the reader sends it: plain values pickle far faster than a model."""
 ReaderMessage = list[ItemFields] | tuple[str, str] | None
 """A batch of items; the file's error as `(message, category)`; None at the end."""
 
@@ -127,8 +124,7 @@ def _read(sending: Connection, path: Path, file_name: str | None, job_id: str) -
     try:
         batch: list[ItemFields] = []
         for result in read_document(path, file_name):
-            item = row_item(result, job_id, file_name)
-            batch.append((item.item_id, item.label, item.payload))
+            batch.append(row_fields(result, job_id, file_name))
             if len(batch) == ROWS_PER_BATCH:
                 sending.send(batch)
                 batch = []
