@@ -56,6 +56,10 @@ def _stack_environment(settings: Settings) -> dict[str, str]:
     return env
 
 
+PUMP_DRAIN_SECONDS = 5.0
+"""How long the stopped services' last output may take to be printed."""
+
+
 async def _run(env: dict[str, str], settings: Settings) -> None:
     processes = [await _start(service, env) for service in SERVICES]
     pumps = [
@@ -75,6 +79,10 @@ async def _run(env: dict[str, str], settings: Settings) -> None:
             _say(f"{service.name} exited with code {process.returncode}: stopping the stack")
     announcer.cancel()
     await _stop_all(processes)
+    # Each pump ends at its process's last line; cancelled before that, it would leave the
+    # process's pipe open, to be closed by the garbage collector once the loop is gone
+    # (asyncio then printed a traceback after a clean Ctrl-C).
+    await asyncio.wait(pumps, timeout=PUMP_DRAIN_SECONDS)
     for pump in pumps:
         pump.cancel()
     if any(p.returncode not in (0, -signal.SIGTERM) for p in processes) and not stop.is_set():
