@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from ingestion import read_document
-from ingestion.items import row_item
 from ingestion.reading import PIPE_BYTES, READER_DIED, ROWS_PER_BATCH, enlarge, read_items
 from jobs_shared.contracts import WorkItem
 from jobs_shared.documents import DocumentError
 from jobs_shared.errors import ErrorCategory
+from tests.unit.ingestion.builders import row_item
 
 JOB = "job-reader"
 

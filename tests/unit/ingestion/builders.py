@@ -14,6 +14,10 @@ from xml.sax.saxutils import escape
 
 import pymupdf
 
+from ingestion.items import row_fields
+from ingestion.products import ProductRowResult
+from jobs_shared.contracts import WorkItem
+
 DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "data"
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -134,3 +138,9 @@ def ruled_table_pdf(rows: Sequence[Sequence[str]]) -> bytes:
             page.insert_text((cell.x0 + 4, cell.y0 + 12), text, fontsize=10)
             x += width
     return bytes(document.tobytes())  # type: ignore[no-untyped-call]
+
+
+def row_item(result: ProductRowResult, job_id: str, file_name: str | None) -> WorkItem:
+    """A row's item as the worker gets it from its document reader."""
+    item_id, label, payload = row_fields(result, job_id, file_name)
+    return WorkItem(item_id=item_id, label=label, payload=payload)

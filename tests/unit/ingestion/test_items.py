@@ -6,9 +6,9 @@ from decimal import Decimal
 import orjson
 
 from ingestion import ProductRow, RowError, read_document
-from ingestion.items import ERROR, PRODUCT, WARNINGS, item_id, row_item
+from ingestion.items import ERROR, PRODUCT, WARNINGS, item_id
 from jobs_shared.store import ProductData, ProductSource
-from tests.unit.ingestion.builders import DATA
+from tests.unit.ingestion.builders import DATA, row_item
 
 
 def test_item_ids_name_where_the_row_is_and_sort_in_file_order() -> None:

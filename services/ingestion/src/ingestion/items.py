@@ -20,7 +20,6 @@ import orjson
 
 from ingestion.products import ProductRow, ProductRowResult, RowError
 from ingestion.tables import where
-from jobs_shared.contracts import WorkItem
 from jobs_shared.store.catalog_port import MAX_PRODUCT_KEY
 
 MAX_SHEET_NAME = 100
@@ -36,14 +35,9 @@ ItemFields = tuple[str, str, dict[str, Any]]
 """A row's item as plain values: its id, label and payload."""
 
 
-def row_item(result: ProductRowResult, job_id: str, file_name: str | None) -> WorkItem:
-    item_id, label, payload = row_fields(result, job_id, file_name)
-    return WorkItem(item_id=item_id, label=label, payload=payload)
-
-
 def row_fields(result: ProductRowResult, job_id: str, file_name: str | None) -> ItemFields:
-    """`row_item`'s values without the model: what the document reader sends the worker
-    (which builds, and so validates, the item), pickled far faster than a model."""
+    """A row's item as the document reader sends it to the worker, which builds (and so
+    validates) the `WorkItem`: plain values pickle far faster than a model."""
     sheet = None if result.sheet is None else result.sheet[:MAX_SHEET_NAME]
     label = where(result.row, sheet, result.page)
     payload: dict[str, Any]

@@ -161,21 +161,15 @@ class ChunkRunner:
                     rng=self._rng,
                 )
         ended_at = utc_now()
-        if attempted.failure is not None:  # the batch as a whole
-            outcomes = [
-                _ending(item, attempted, first_attempt, started_at, ended_at) for item in items
-            ]
-        else:
-            outcomes = [
-                _ending(
-                    item,
-                    _item_end(end, attempted.attempts),
-                    first_attempt,
-                    started_at,
-                    ended_at,
-                )
-                for item, end in zip(items, ends, strict=True)
-            ]
+        endings = (
+            [attempted] * len(items)  # the batch failed as a whole
+            if attempted.failure is not None
+            else [_item_end(end, attempted.attempts) for end in ends]
+        )
+        outcomes = [
+            _ending(item, ending, first_attempt, started_at, ended_at)
+            for item, ending in zip(items, endings, strict=True)
+        ]
         return [self._outcomes.ended_all(job, outcomes)]
 
     def _skip_all(self, job: JobRef, items: Sequence[WorkItem], attempt_number: int) -> Confirmed:
