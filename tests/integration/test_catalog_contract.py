@@ -15,7 +15,6 @@ from jobs_shared.store import (
     ProductData,
     ProductQuery,
     ProductSource,
-    product_id,
 )
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -42,12 +41,14 @@ async def test_an_upsert_creates_then_updates_by_key_keeping_id_and_creation_tim
         ACME, [data("SKU-1", job="job-2", row=7, price="12.50")], later
     )
 
-    assert created == updated == [product_id(ACME, "SKU-1")]
+    assert created == updated
+    [product_id] = created
+    assert product_id.startswith("prd_")
 
-    product = await catalog.get_product(ACME, product_id(ACME, "SKU-1"))
+    product = await catalog.get_product(ACME, product_id)
 
     assert product == Product(
-        id=product_id(ACME, "SKU-1"),
+        id=product_id,
         tenant=ACME,
         product_key="SKU-1",
         sku="SKU-1",
@@ -76,9 +77,9 @@ async def test_every_field_round_trips(catalog: CatalogStore) -> None:
         attributes={"Column 12": "x", "unit": "g"},
         source=ProductSource(job_id="j", file="inv.pdf", row=3, page=2),
     )
-    await catalog.upsert_products(ACME, [full], T0)
+    [product_id] = await catalog.upsert_products(ACME, [full], T0)
 
-    product = await catalog.get_product(ACME, product_id(ACME, "h-abc"))
+    product = await catalog.get_product(ACME, product_id)
 
     assert product is not None
     assert product.model_dump(include=set(ProductData.model_fields)) == full.model_dump()
@@ -87,26 +88,45 @@ async def test_every_field_round_trips(catalog: CatalogStore) -> None:
 async def test_a_key_written_twice_in_one_batch_keeps_its_last_values(
     catalog: CatalogStore,
 ) -> None:
-    ids = await catalog.upsert_products(
+    first, second = await catalog.upsert_products(
         ACME, [data("K", row=2), data("K", row=9, brand="Late")], T0
     )
 
-    assert ids == [product_id(ACME, "K")] * 2
-    product = await catalog.get_product(ACME, product_id(ACME, "K"))
+    assert first == second
+    assert await catalog.count_products(ACME, ProductQuery()) == 1
+    product = await catalog.get_product(ACME, first)
 
     assert product is not None
     assert (product.source.row, product.brand) == (9, "Late")
 
 
-async def test_tenants_never_see_each_others_products(catalog: CatalogStore) -> None:
-    await catalog.upsert_products(ACME, [data("SAME", brand="A")], T0)
-    await catalog.upsert_products(GLOBEX, [data("SAME", brand="G")], T0)
+async def test_ids_come_back_in_the_batchs_order_for_new_and_existing_products(
+    catalog: CatalogStore,
+) -> None:
+    [old_b] = await catalog.upsert_products(ACME, [data("B")], T0)
+    [old_d] = await catalog.upsert_products(ACME, [data("D")], T0)
 
-    acme = await catalog.get_product(ACME, product_id(ACME, "SAME"))
+    a, b, c, d = await catalog.upsert_products(
+        ACME, [data("A"), data("B"), data("C"), data("D")], T0 + timedelta(hours=1)
+    )
+
+    assert (b, d) == (old_b, old_d)
+    assert len({a, b, c, d}) == 4
+    for product_id, key in ((a, "A"), (b, "B"), (c, "C"), (d, "D")):
+        product = await catalog.get_product(ACME, product_id)
+        assert product is not None
+        assert product.product_key == key
+
+
+async def test_tenants_never_see_each_others_products(catalog: CatalogStore) -> None:
+    [acme_id] = await catalog.upsert_products(ACME, [data("SAME", brand="A")], T0)
+    [globex_id] = await catalog.upsert_products(GLOBEX, [data("SAME", brand="G")], T0)
+
+    assert acme_id != globex_id
+    acme = await catalog.get_product(ACME, acme_id)
     assert acme is not None
     assert acme.brand == "A"
-    assert await catalog.get_product(GLOBEX, product_id(ACME, "SAME")) is None
-    assert product_id(ACME, "SAME") != product_id(GLOBEX, "SAME")
+    assert await catalog.get_product(GLOBEX, acme_id) is None
     listed = await catalog.list_products(GLOBEX, ProductQuery(), 10, None)
     assert [(p.tenant, p.brand) for p in listed] == [(GLOBEX, "G")]
 
@@ -118,11 +138,11 @@ async def test_an_empty_batch_writes_nothing(catalog: CatalogStore) -> None:
 
 
 def _reference(
-    products: list[tuple[ProductData, datetime]], query: ProductQuery
+    products: list[tuple[ProductData, datetime, str]], query: ProductQuery
 ) -> list[tuple[datetime, str]]:
     """What a list must return, newest first, computed in plain Python."""
     selected = []
-    for product, at in products:
+    for product, at, product_id in products:
         searched = f"{product.title}\n{product.sku or ''}".casefold()
         if query.text and query.text.casefold() not in searched:
             continue
@@ -132,7 +152,7 @@ def _reference(
             continue
         if query.source_job is not None and product.source.job_id != query.source_job:
             continue
-        selected.append((at, product_id(ACME, product.product_key)))
+        selected.append((at, product_id))
     return sorted(selected, reverse=True)
 
 
@@ -155,7 +175,7 @@ async def test_lists_filter_page_and_count_like_the_reference(
     catalog: CatalogStore, query: ProductQuery
 ) -> None:
     rng = random.Random(7)
-    written: list[tuple[ProductData, datetime]] = []
+    written: list[tuple[ProductData, datetime, str]] = []
     for batch in range(6):
         at = T0 + timedelta(minutes=batch // 2)  # pairs of batches share a time: ties on id
         products = [
@@ -168,8 +188,8 @@ async def test_lists_filter_page_and_count_like_the_reference(
             )
             for n in range(7)
         ]
-        await catalog.upsert_products(ACME, products, at)
-        written.extend((product, at) for product in products)
+        ids = await catalog.upsert_products(ACME, products, at)
+        written.extend(zip(products, [at] * len(ids), ids, strict=True))
     await catalog.upsert_products(GLOBEX, [data("SKU-01", brand="Acme")], T0)
 
     pages: list[Product] = []

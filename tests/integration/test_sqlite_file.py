@@ -99,6 +99,41 @@ async def test_concurrent_writes_each_land_whole(tmp_path: Path) -> None:
         await store.write((INSERT, [(999, "too late")]))
 
 
+async def test_a_write_returns_what_its_statements_return(tmp_path: Path) -> None:
+    store = sqlite_file.SqliteFile(tmp_path / "notes.db", SCHEMA)
+    await store.open()
+    try:
+        returned = await store.write(
+            (INSERT, [(1, "one")]),
+            (f"{INSERT} RETURNING id, text", [(2, "two"), (3, "three")]),
+        )
+    finally:
+        await store.close()
+    assert returned == [(2, "two"), (3, "three")]
+
+
+async def test_two_stores_writing_one_new_product_at_once_make_one(tmp_path: Path) -> None:
+    """Two replicas' catalogs over one file: the key is unique, so the second write
+    updates the product the first made, and both report its id."""
+    first, second = (
+        SqliteCatalogStore(tmp_path / "jobs.db"),
+        SqliteCatalogStore(tmp_path / "jobs.db"),
+    )
+    await first.open()
+    await second.open()
+    try:
+        ids = await asyncio.gather(
+            first.upsert_products("acme", products(50), AT),
+            second.upsert_products("acme", products(50), AT),
+        )
+        [(count,)] = await first.db.execute_fetchall("SELECT COUNT(*) FROM products")
+    finally:
+        await first.close()
+        await second.close()
+    assert ids[0] == ids[1]
+    assert count == 50
+
+
 async def test_a_failed_open_leaves_no_connection_behind(tmp_path: Path) -> None:
     threads = threading.active_count()
     store = sqlite_file.SqliteFile(tmp_path / "notes.db", "CREATE TABLE broken (")

@@ -7,7 +7,6 @@ from jobs_shared.store.catalog_port import (
     ProductData,
     ProductQuery,
     ProductSource,
-    product_id,
 )
 from jobs_shared.store.factory import is_mongo_url, open_catalog, open_store
 from jobs_shared.store.port import JobCursor, JobQuery, JobStore
@@ -25,5 +24,4 @@ __all__ = [
     "is_mongo_url",
     "open_catalog",
     "open_store",
-    "product_id",
 ]

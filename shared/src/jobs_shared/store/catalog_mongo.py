@@ -1,8 +1,9 @@
 """The catalog in the jobs' MongoDB database: one `products` collection, `_id` = product id.
 
-An upsert is one `UpdateOne` per product: `$set` for the values and `$setOnInsert`
-for the creation time, so no product is read before it is written. Indexes mirror the
-SQLite adapter's: `(tenant, filter, created_at, _id)` per list filter.
+An upsert is one `UpdateOne` per product, found by its key (unique per tenant): `$set`
+for the values and `$setOnInsert` for the id and the creation time, so no product is
+read before it is written; one query then reads the batch's ids back. Indexes mirror
+the SQLite adapter's: the key, and `(tenant, filter, created_at, _id)` per list filter.
 """
 
 import re
@@ -20,7 +21,7 @@ from jobs_shared.store.catalog_port import (
     ProductCursor,
     ProductData,
     ProductQuery,
-    product_id,
+    new_product_id,
 )
 from jobs_shared.store.documents import Document, iso
 from jobs_shared.store.mongo import DEFAULT_DATABASE
@@ -47,6 +48,9 @@ class MongoCatalogStore:
         return cls(client.get_default_database(DEFAULT_DATABASE), client)
 
     async def open(self) -> None:
+        await self._products.create_index(
+            [("tenant", ASCENDING), ("product_key", ASCENDING)], unique=True
+        )
         await self._products.create_index([("tenant", ASCENDING), *_NEWEST_FIRST])
         for field in _FILTERS.values():
             await self._products.create_index(
@@ -63,10 +67,9 @@ class MongoCatalogStore:
         if not products:
             return []
         moment = iso(at)
-        ids = [product_id(tenant, product.product_key) for product in products]
         writes = [
             UpdateOne(
-                {"_id": written_id},
+                {"tenant": tenant, "product_key": product.product_key},
                 {
                     "$set": {
                         **data_to_doc(product),
@@ -74,14 +77,19 @@ class MongoCatalogStore:
                         "search": search_text(product),
                         "updated_at": moment,
                     },
-                    "$setOnInsert": {"created_at": moment},
+                    "$setOnInsert": {"_id": new_product_id(), "created_at": moment},
                 },
                 upsert=True,
             )
-            for written_id, product in zip(ids, products, strict=True)
+            for product in products
         ]
         await self._products.bulk_write(writes, ordered=True)
-        return ids
+        keys = list({product.product_key for product in products})
+        written = self._products.find(
+            {"tenant": tenant, "product_key": {"$in": keys}}, {"product_key": True}
+        )
+        ids = {doc["product_key"]: doc["_id"] async for doc in written}
+        return [ids[product.product_key] for product in products]
 
     async def get_product(self, tenant: str, product_id: str) -> Product | None:
         doc = await self._products.find_one({"_id": product_id, "tenant": tenant})

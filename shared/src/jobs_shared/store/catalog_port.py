@@ -3,15 +3,17 @@
 A product is keyed by (tenant, product_key) — the SKU, or a stable hash of what names
 the product when there is none — so uploading the same catalog twice updates the same
 products instead of doubling them, and a redelivered row is harmless (workers run
-items at least once). Its id is derived from that key (`product_id`), so an upsert
-never needs to read first and two replicas writing the same product at once still
-make one. Every product remembers the job, file and row that last wrote it.
+items at least once). Each store keeps that key unique, so two replicas writing the
+same product at once still make one. Its id is made on the first write of the key
+(`new_product_id`) and kept by every later one. Every product remembers the job, file
+and row that last wrote it.
 
 Both adapters (SQLite in the jobs file, MongoDB in the jobs database) are held to
 one contract suite, `tests/integration/test_catalog_contract.py`.
 """
 
-import hashlib
+import secrets
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -84,10 +86,14 @@ class ProductCursor:
     product_id: str
 
 
-def product_id(tenant: str, product_key: str) -> str:
-    """The id of the product `product_key` of `tenant`: the same on every write of it."""
-    digest = hashlib.sha256(f"{tenant}\x1f{product_key}".encode()).hexdigest()
-    return f"prd_{digest[:24]}"
+def new_product_id() -> str:
+    """A new product's id: the time in nanoseconds, then 32 random bits, in hex.
+
+    Ids that grow with time are added at one end of a store's id index. Ids derived
+    from the key, as they were, landed all over it: a 1,000-product batch then rewrote
+    most of that index's pages, and SQLite wrote twice the log and spent twice the CPU a
+    product (`bench.ingestion`; docs/benchmarks.md, "ingestion experiments")."""
+    return f"prd_{time.time_ns():016x}{secrets.randbits(32):08x}"
 
 
 class CatalogStore(Protocol):
@@ -102,7 +108,8 @@ class CatalogStore(Protocol):
         """Create or update each product of `tenant` by its key, in order (a key written
         twice keeps its last values); `at` is the update time, and the creation time of
         new ones. All of the batch is written or, on error, none of it is promised.
-        Returns the products' ids (`product_id`), in the same order."""
+        Returns the products' ids, in the same order: a new product's from
+        `new_product_id`, an existing one's as it was."""
 
     async def get_product(self, tenant: str, product_id: str) -> Product | None: ...
 

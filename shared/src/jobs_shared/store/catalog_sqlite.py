@@ -3,9 +3,10 @@
 The columns the list filters on sit beside the JSON document, each with an index
 `(tenant, column, created_at, id)` that yields a filter's rows already newest first,
 so a page reads `limit` rows and stops (as the jobs table does). A batch of upserts
-is one transaction of `INSERT ... ON CONFLICT (id) DO UPDATE`, which keeps `created_at`,
-a thousand rows to a statement (a key twice in one statement: the second row updates
-the row the first one wrote).
+is one transaction of `INSERT ... ON CONFLICT (tenant, product_key) DO UPDATE`, which
+keeps the id and `created_at`, a thousand rows to a statement (a key twice in one
+statement: the second row updates the row the first one wrote), each statement
+`RETURNING` the id of every row it wrote.
 """
 
 from collections.abc import Sequence
@@ -21,7 +22,7 @@ from jobs_shared.store.catalog_port import (
     ProductCursor,
     ProductData,
     ProductQuery,
-    product_id,
+    new_product_id,
 )
 from jobs_shared.store.documents import iso
 from jobs_shared.store.sqlite_file import SqliteFile, many_row_statements
@@ -39,6 +40,7 @@ CREATE TABLE IF NOT EXISTS products (
     updated_at TEXT NOT NULL,
     doc TEXT NOT NULL
 );
+CREATE UNIQUE INDEX IF NOT EXISTS products_by_key ON products (tenant, product_key);
 CREATE INDEX IF NOT EXISTS products_by_created ON products (tenant, created_at, id);
 CREATE INDEX IF NOT EXISTS products_by_brand ON products (tenant, brand, created_at, id);
 CREATE INDEX IF NOT EXISTS products_by_category ON products (tenant, category, created_at, id);
@@ -59,9 +61,10 @@ def _upsert(rows: int) -> str:
 INSERT INTO products
     (id, tenant, product_key, brand, category, source_job, search, created_at, updated_at, doc)
 VALUES {", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * rows)}
-ON CONFLICT (id) DO UPDATE SET
+ON CONFLICT (tenant, product_key) DO UPDATE SET
     brand = excluded.brand, category = excluded.category, source_job = excluded.source_job,
     search = excluded.search, updated_at = excluded.updated_at, doc = excluded.doc
+RETURNING product_key, id
 """
 
 
@@ -84,10 +87,9 @@ class SqliteCatalogStore(SqliteFile):
         self, tenant: str, products: Sequence[ProductData], at: datetime
     ) -> list[str]:
         moment = iso(at)
-        ids = [product_id(tenant, product.product_key) for product in products]
         rows = [
             (
-                written_id,
+                new_product_id(),
                 tenant,
                 product.product_key,
                 product.brand,
@@ -98,10 +100,11 @@ class SqliteCatalogStore(SqliteFile):
                 moment,
                 data_to_json(product),
             )
-            for written_id, product in zip(ids, products, strict=True)
+            for product in products
         ]
-        await self.write(*many_row_statements(_upsert, rows, PRODUCTS_PER_UPSERT))
-        return ids
+        written = await self.write(*many_row_statements(_upsert, rows, PRODUCTS_PER_UPSERT))
+        ids = {str(key): str(id_) for key, id_ in written}
+        return [ids[product.product_key] for product in products]
 
     async def get_product(self, tenant: str, product_id: str) -> Product | None:
         rows = await self.db.execute_fetchall(

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from itertools import chain, islice
 from pathlib import Path
+from typing import TypeVar
 
 import aiosqlite
 
@@ -45,6 +46,7 @@ CHECKPOINT_SECONDS = 0.5
 """How often the log is copied into the database at most, while there are writes."""
 
 Row = Sequence[object]
+T = TypeVar("T")
 
 
 def many_row_statements(
@@ -148,13 +150,13 @@ class _Writer:
             self._executor.shutdown()
             self._executor = None
 
-    async def transaction(self, statements: Sequence[Statement]) -> None:
-        await self._in_thread(self._transaction, statements)
+    async def transaction(self, statements: Sequence[Statement]) -> list[Row]:
+        return await self._in_thread(self._transaction, statements)
 
-    async def _in_thread(self, call: Callable[..., None], *args: object) -> None:
+    async def _in_thread(self, call: Callable[..., T], *args: object) -> T:
         if self._executor is None:
             raise _not_open(self._path)
-        await asyncio.get_running_loop().run_in_executor(self._executor, call, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call, *args)
 
     def _connect(self) -> None:
         connection = sqlite3.connect(self._path, isolation_level=None)  # in the writer's thread
@@ -167,19 +169,22 @@ class _Writer:
             self._connection.close()
             self._connection = None
 
-    def _transaction(self, statements: Sequence[Statement]) -> None:
+    def _transaction(self, statements: Sequence[Statement]) -> list[Row]:
         connection = self._connection
         if connection is None:  # closed while this transaction waited for the thread
             raise _not_open(self._path)
+        returned: list[Row] = []
         connection.execute("BEGIN IMMEDIATE")
         try:
             for sql, rows in statements:
-                connection.executemany(sql, rows)
+                for params in rows:  # not executemany, which refuses RETURNING
+                    returned.extend(connection.execute(sql, params).fetchall())
             connection.execute("COMMIT")
         except BaseException:
             if connection.in_transaction:  # some errors end the transaction themselves
                 connection.execute("ROLLBACK")
             raise
+        return returned
 
 
 def _not_open(path: Path) -> RuntimeError:
@@ -224,7 +229,9 @@ class SqliteFile:
             raise _not_open(self._path)
         return self._connection
 
-    async def write(self, *statements: Statement) -> None:
-        """Run each `(sql, rows)` with executemany, all in one transaction (`_Writer`)."""
-        await self._writer.transaction(statements)
+    async def write(self, *statements: Statement) -> list[Row]:
+        """Run each `(sql, rows)` once for each of its rows, all in one transaction
+        (`_Writer`). Returns the rows the statements returned (`RETURNING`), in order."""
+        returned = await self._writer.transaction(statements)
         self._checkpointer.wrote()
+        return returned
