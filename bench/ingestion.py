@@ -426,14 +426,16 @@ def write_section(rounds: list[list[Result]], command: str, replicas: int) -> No
 
 EXPLAINED = [
     "Where the time goes (100,000-row CSV, the table above): the processes together use "
-    "4.8 to 5 times the parse's CPU (the XLSX about 3.1), and on two cores the end-to-end "
+    "4.6 to 5 times the parse's CPU (the XLSX about 3.2), and on two cores the end-to-end "
     "time cannot be less than half of that: the CPU table's last column over 2 is the "
-    "lowest ratio these processes allow (about 2.5 for the CSV, 1.5 for the XLSX). The "
+    "lowest ratio these processes allow (about 2.4 for the CSV, 1.6 for the XLSX). The "
     "worker's document reader parses each row and builds its item: 1.15 (XLSX) to 1.35 "
     "(CSV) times the raw parse's CPU. The worker's own process uses 45 to 50 µs a row, "
-    "CSV and XLSX alike: about 20 in its SQLite writer thread (timed in the thread: 12 ms "
-    "of CPU to insert a 1,000-row batch into the products table and its five indexes, 8 "
-    "to commit it) and about 28 in its event loop, where by py-spy an eighth goes to "
+    "CSV and XLSX alike: about 28 in its event loop and the rest in its SQLite writer "
+    "thread, which spent about 20 until the sixth session (timed in the thread: 12 ms of "
+    "CPU to insert a 1,000-row batch into the products table and its five indexes, 8 to "
+    "commit it) and a third to a half less since (see below). In the event loop, by "
+    "py-spy, an eighth goes to "
     "validating products, an eighth to building their catalog rows (half of that writing "
     "each product's JSON), a tenth to taking items from the reader and publishing chunks, "
     "a fourteenth to decoding chunks, a tenth to building and sending outcomes, and the "
@@ -474,7 +476,16 @@ EXPLAINED = [
     "without); each SQLite transaction became one call into a writer thread of its own "
     "and a catalog batch one statement (between statements the thread had waited for the "
     "event loop and the interpreter lock); the worker's outcomes built without validation "
-    "and written with orjson (the tracker validates them on arrival).",
+    "and written with orjson (the tracker validates them on arrival). In the sixth "
+    "session, the same way (CSV four rounds, XLSX two): CSV ratio 3.03, 3.27, 2.83 and "
+    "3.01 before, 3.01, 2.81, 2.83 and 2.71 after, the worker's CPU 4.9 to 5.5 s before "
+    "and 4.6 to 5.0 after; XLSX 2.07 and 2.37 before, 2.10 and 2.00 after (no difference "
+    "beyond the spread): product ids that grow with time, made on a product's first "
+    "write, instead of ids hashed from its key, whose index every 1,000-row batch had "
+    "rewritten nearly all over. By py-spy over the same 9 s of a run, the writing "
+    "thread's samples fell from 1,114 to 597 and the checkpointing connection's from 161 "
+    "to 78; alone, in a throwaway script, 7.7 to 8.6 µs a product instead of 11.8 to 16, "
+    "and half the log (`## ingestion experiments`).",
     "",
     "Tried and left out, as alternating runs with no difference beyond the runs' spread "
     "(about 5 %): four chunks prefetched instead of two (in the fourth and the fifth "
@@ -489,11 +500,12 @@ EXPLAINED = [
     "",
     "Left: the CSV stays over the goal, and the CPU table says why: a ratio of 2 needs "
     "all processes under four parses of CPU with both cores busy all the time, and they "
-    "use 4.8 to 5 while keeping both cores busy about 85 % of the time. Besides its 19 µs "
+    "use 4.6 to 5 while keeping both cores busy about 85 % of the time. Besides its 19 µs "
     "parse, a CSV row costs 5 to 7 µs in the reader for its item, 45 to 50 in the worker "
-    "(20 of them SQLite writing the product with its indexes, one of them on a random "
-    "key), 13 to 15 in the tracker and a few in RabbitMQ. The XLSX meets the goal at the "
-    "median of three runs, though a single run can land just over it; the PDF always.",
+    "(10 to 12 of them SQLite writing the product with its six indexes, the rest in the "
+    "event loop: many steps of 1 to 3 µs each), 13 to 15 in the tracker and a few in "
+    "RabbitMQ. The XLSX is at the goal: medians of 1.94 to 2.06 in the last two "
+    "sessions, single runs from 1.84 to 2.15; the PDF always meets it.",
 ]
 
 

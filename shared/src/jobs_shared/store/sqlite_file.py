@@ -11,8 +11,9 @@ not run in the writing connection, where SQLite runs them by default: the commit
 crosses the log's limit would do it and wait for the disk, and every write queued behind
 it with it. A connection of its own does it instead, in its own thread, at most every
 `CHECKPOINT_SECONDS` while there are writes (`_Checkpointer`). Measured in the ingestion
-worker, whose 1,000-row catalog batches log about 4 MB each: its writing thread spent
-30 to 38 ms a batch with checkpoints in it, 16 to 21 without (`docs/benchmarks.md`).
+worker, whose 1,000-row catalog batches then logged about 4 MB each (product ids were
+still random, see `new_product_id`): its writing thread spent 30 to 38 ms a batch with
+checkpoints in it, 16 to 21 without (`docs/benchmarks.md`).
 """
 
 import asyncio
