@@ -12,7 +12,7 @@ Both adapters (SQLite in the jobs file, MongoDB in the jobs database) are held t
 one contract suite, `tests/integration/test_catalog_contract.py`.
 """
 
-import secrets
+import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -91,9 +91,14 @@ def new_product_id() -> str:
 
     Ids that grow with time are added at one end of a store's id index. Ids derived
     from the key, as they were, landed all over it: a 1,000-product batch then rewrote
-    most of that index's pages, and SQLite wrote twice the log and spent twice the CPU a
-    product (`bench.ingestion`; docs/benchmarks.md, "ingestion experiments")."""
-    return f"prd_{time.time_ns():016x}{secrets.randbits(32):08x}"
+    most of that index's pages, and SQLite wrote twice the log and spent one and a half
+    to two times the CPU a product (docs/benchmarks.md, "ingestion experiments").
+
+    The random bits only tell apart ids made in the same nanosecond; they need not be
+    unguessable (every read is scoped to its tenant), so they come from `random`, which
+    Python reseeds in a forked child, not from the system (a system call an id: a
+    microsecond, a twentieth of the ingestion worker's event loop by py-spy)."""
+    return f"prd_{time.time_ns():016x}{random.getrandbits(32):08x}"
 
 
 class CatalogStore(Protocol):
