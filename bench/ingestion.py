@@ -426,11 +426,11 @@ def write_section(rounds: list[list[Result]], command: str, replicas: int) -> No
 
 EXPLAINED = [
     "Where the time goes (100,000-row CSV, the table above): the processes together use "
-    "4.6 to 5 times the parse's CPU (the XLSX about 3.2), and on two cores the end-to-end "
+    "4.6 to 5 times the parse's CPU (the XLSX 3.2 to 3.3), and on two cores the end-to-end "
     "time cannot be less than half of that: the CPU table's last column over 2 is the "
-    "lowest ratio these processes allow (about 2.4 for the CSV, 1.6 for the XLSX). The "
+    "lowest ratio these processes allow (2.3 to 2.5 for the CSV, 1.6 for the XLSX). The "
     "worker's document reader parses each row and builds its item: 1.15 (XLSX) to 1.35 "
-    "(CSV) times the raw parse's CPU. The worker's own process uses 45 to 50 µs a row, "
+    "(CSV) times the raw parse's CPU. The worker's own process uses 44 to 50 µs a row, "
     "CSV and XLSX alike: about 28 in its event loop and the rest in its SQLite writer "
     "thread, which spent about 20 until the sixth session (timed in the thread: 12 ms of "
     "CPU to insert a 1,000-row batch into the products table and its five indexes, 8 to "
@@ -485,7 +485,9 @@ EXPLAINED = [
     "rewritten nearly all over. By py-spy over the same 9 s of a run, the writing "
     "thread's samples fell from 1,114 to 597 and the checkpointing connection's from 161 "
     "to 78; alone, in a throwaway script, 7.7 to 8.6 µs a product instead of 11.8 to 16, "
-    "and half the log (`## ingestion experiments`).",
+    "and half the log (`## ingestion experiments`). A new id's random bits then came "
+    "from `random` instead of the system (a system call an id had been a twentieth of "
+    "the event loop).",
     "",
     "Tried and left out, as alternating runs with no difference beyond the runs' spread "
     "(about 5 %): four chunks prefetched instead of two (in the fourth and the fifth "
@@ -501,11 +503,15 @@ EXPLAINED = [
     "Left: the CSV stays over the goal, and the CPU table says why: a ratio of 2 needs "
     "all processes under four parses of CPU with both cores busy all the time, and they "
     "use 4.6 to 5 while keeping both cores busy about 85 % of the time. Besides its 19 µs "
-    "parse, a CSV row costs 5 to 7 µs in the reader for its item, 45 to 50 in the worker "
+    "parse, a CSV row costs 5 to 7 µs in the reader for its item, 44 to 50 in the worker "
     "(10 to 12 of them SQLite writing the product with its six indexes, the rest in the "
     "event loop: many steps of 1 to 3 µs each), 13 to 15 in the tracker and a few in "
-    "RabbitMQ. The XLSX is at the goal: medians of 1.94 to 2.06 in the last two "
-    "sessions, single runs from 1.84 to 2.15; the PDF always meets it.",
+    "RabbitMQ. The XLSX is at the goal, not safely under it: medians of 1.94 (the fifth "
+    "session) and 2.02 (the table above), single runs from 1.84 to 2.17; the PDF always "
+    "meets it. The machine's speed for several busy processes drifts: a full run of the "
+    "same code ten minutes before the one above, when every process (the unchanged "
+    "reader too) used a tenth or more CPU for the same work, measured CSV 3.16 and XLSX "
+    "2.31.",
 ]
 
 
