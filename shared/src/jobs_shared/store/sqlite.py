@@ -40,7 +40,7 @@ from jobs_shared.store.documents import (
 )
 from jobs_shared.store.keys import chunks, item_ids_by_job
 from jobs_shared.store.port import ActiveCount, JobCursor, JobQuery
-from jobs_shared.store.sqlite_file import SqliteFile, many_row_statements
+from jobs_shared.store.sqlite_file import SqliteFile, Statement, many_row_statements
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -207,7 +207,7 @@ def _job_row(job: JobState) -> Row:
     )
 
 
-def _item_upserts(items: Iterable[ItemState]) -> list[tuple[str, list[Sequence[object]]]]:
+def _item_upserts(items: Iterable[ItemState]) -> list[Statement]:
     return many_row_statements(_upsert_items, map(_item_row, items), ITEMS_PER_UPSERT)
 
 

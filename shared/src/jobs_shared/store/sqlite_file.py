@@ -21,11 +21,13 @@ import logging
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from itertools import chain, islice
+from itertools import chain
 from pathlib import Path
 from typing import TypeVar
 
 import aiosqlite
+
+from jobs_shared.store.keys import chunks
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +49,14 @@ CHECKPOINT_SECONDS = 0.5
 """How often the log is copied into the database at most, while there are writes."""
 
 Row = Sequence[object]
+Statement = tuple[str, Iterable[Row]]
+"""An SQL statement and the row sets to run it with."""
 T = TypeVar("T")
 
 
 def many_row_statements(
     statement: Callable[[int], str], rows: Iterable[Row], rows_per_statement: int
-) -> list[tuple[str, list[Row]]]:
+) -> list[Statement]:
     """`rows` as `write` takes them, `rows_per_statement` rows to a statement (the rest in
     one of fewer), where `statement(n)` is the SQL for n rows (cache it: sqlite3 keeps
     prepared statements by their text).
@@ -64,8 +68,7 @@ def many_row_statements(
     row and 26 ms (12 CPU) a hundred rows to a statement.
     """
     params_by_count: dict[int, list[Row]] = {}
-    iterator = iter(rows)
-    while batch := tuple(islice(iterator, rows_per_statement)):
+    for batch in chunks(rows, rows_per_statement):
         params_by_count.setdefault(len(batch), []).append(tuple(chain.from_iterable(batch)))
     return [(statement(count), params) for count, params in params_by_count.items()]
 
@@ -120,9 +123,6 @@ class _Checkpointer:
             await self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
         except Exception as error:  # the next write schedules another; the log only grows
             log.warning("could not checkpoint %s: %r", self._path, error)
-
-
-Statement = tuple[str, Iterable[Row]]
 
 
 class _Writer:
