@@ -7,15 +7,18 @@ import signal
 from pathlib import Path
 
 import pytest
+from pydantic import TypeAdapter
 
 from ingestion import read_document
-from ingestion.reading import PIPE_BYTES, READER_DIED, ROWS_PER_BATCH, enlarge, read_items
+from ingestion.reading import PIPE_BYTES, READER_DIED, enlarge, read_items
 from jobs_shared.contracts import WorkItem
 from jobs_shared.documents import DocumentError
 from jobs_shared.errors import ErrorCategory
 from tests.unit.ingestion.builders import row_item
 
 JOB = "job-reader"
+ROWS_PER_BATCH = 100
+ITEMS = TypeAdapter(list[WorkItem])
 
 
 def catalog(path: Path, rows: int) -> Path:
@@ -28,8 +31,10 @@ def catalog(path: Path, rows: int) -> Path:
 async def all_items(path: Path) -> tuple[list[WorkItem], int]:
     items: list[WorkItem] = []
     batches = 0
-    async for batch in read_items(path, path.name, JOB):
-        items.extend(batch)
+    async for batch in read_items(path, path.name, JOB, ROWS_PER_BATCH):
+        decoded = ITEMS.validate_json(batch.items_json)  # valid items, as a chunk needs
+        assert [item.item_id for item in decoded] == list(batch.item_ids)
+        items.extend(decoded)
         batches += 1
     return items, batches
 
@@ -68,7 +73,7 @@ async def test_a_file_the_reader_refuses_fails_with_its_message_and_category(
 
 async def test_a_reader_that_dies_fails_the_file_with_a_message(tmp_path: Path) -> None:
     path = catalog(tmp_path / "products.csv", ROWS_PER_BATCH * 20)
-    batches = read_items(path, path.name, JOB)
+    batches = read_items(path, path.name, JOB, ROWS_PER_BATCH)
     await anext(batches)  # the reader now waits on the pipe with the next batch
     [reader] = readers()
     assert reader.pid is not None
@@ -84,7 +89,7 @@ async def test_a_reader_that_dies_fails_the_file_with_a_message(tmp_path: Path) 
 
 async def test_stopping_early_stops_the_reader(tmp_path: Path) -> None:
     path = catalog(tmp_path / "products.csv", ROWS_PER_BATCH * 20)
-    batches = read_items(path, path.name, JOB)
+    batches = read_items(path, path.name, JOB, ROWS_PER_BATCH)
     first = await anext(batches)
     assert len(first) == ROWS_PER_BATCH
     assert len(readers()) == 1

@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any, cast
 
+import orjson
 import pytest
 from pydantic import BaseModel
 
@@ -22,7 +23,7 @@ from jobs_shared.contracts.events import JobEvent
 from jobs_shared.domain.state import JobState
 from jobs_shared.errors import ErrorCategory
 from jobs_shared.store import JobStore
-from jobs_shared.worker import ItemContext, ParseError, Worker
+from jobs_shared.worker import EncodedItems, ItemContext, ParseError, Worker
 from jobs_shared.worker.cancellation import Cancellations
 from jobs_shared.worker.heartbeat import Activity
 from jobs_shared.worker.planning import Planner
@@ -59,16 +60,39 @@ class Listed(Worker):
         raise AssertionError("planning never processes")
 
 
+class Encoded(Worker):
+    """Plans batches already written as JSON, as the ingestion worker's reader writes them;
+    `items_json` may be given instead, to plan bytes that are not items."""
+
+    job_type = JobType.ENRICHMENT
+
+    def __init__(self, batches: list[list[str]], items_json: bytes | None = None):
+        self.batches = batches
+        self.items_json = items_json
+        self.yielded = 0
+
+    async def plan(self, job: RunJob) -> AsyncIterator[WorkItem | EncodedItems]:
+        for batch in self.batches:
+            items = [{"item_id": i, "label": f"Row {i}", "payload": {"n": i}} for i in batch]
+            self.yielded += 1
+            yield EncodedItems(batch, self.items_json or orjson.dumps(items))
+
+    async def process(self, item: WorkItem, context: ItemContext) -> dict[str, Any] | None:
+        raise AssertionError("planning never processes")
+
+
 class Recorded:
     def __init__(self) -> None:
         self.sent: list[BaseModel] = []
+        self.bodies: list[bytes] = []
         self.chunked = asyncio.Event()
 
     async def event(self, event: JobEvent) -> None:
         self.sent.append(event)
 
-    async def chunk(self, chunk: WorkChunk) -> None:
-        self.sent.append(chunk)
+    async def chunk(self, body: bytes) -> None:
+        self.bodies.append(body)
+        self.sent.append(WorkChunk.model_validate_json(body))  # what a replica would take
         self.chunked.set()
 
     def summary(self) -> list[tuple[str, int, bool | None]]:
@@ -222,3 +246,86 @@ async def test_a_retry_whose_list_is_not_item_ids_fails_as_invalid() -> None:
     [failed] = (await plan(Listed(ids(3)), job=bad)).sent
     assert isinstance(failed, JobFailed)
     assert failed.category == ErrorCategory.VALIDATION_ERROR
+
+
+def chunk_ids(recorded: Recorded) -> list[list[str]]:
+    return [[item.item_id for item in m.items] for m in recorded.sent if isinstance(m, WorkChunk)]
+
+
+async def test_batches_written_as_json_go_into_chunks_as_they_are() -> None:
+    batches = [ids(120)[:50], ids(120)[50:100], ids(120)[100:]]
+    worker = Encoded(batches)
+
+    recorded = await plan(worker)
+
+    assert chunk_ids(recorded) == batches
+    assert recorded.summary()[-1] == ("JobTotalGrew", 120, True)
+    [first, *_] = [m for m in recorded.sent if isinstance(m, WorkChunk)]
+    assert first.items[0] == WorkItem(item_id="row-0", label="Row row-0", payload={"n": "row-0"})
+    assert (first.job_id, first.tenant, first.chunk) == ("job-1", "acme", 0)
+    assert first.user_email == "ops@acme.test"
+    written = orjson.dumps(
+        [{"item_id": i, "label": f"Row {i}", "payload": {"n": i}} for i in batches[0]]
+    )
+    assert written[1:-1] in recorded.bodies[0]  # copied, not written again
+
+
+async def test_a_batch_that_does_not_fit_waits_for_the_next_chunk_and_one_too_big_is_cut() -> None:
+    recorded = await plan(Encoded([ids(30), [f"b-{n}" for n in range(40)], ids(200)[30:150]]))
+
+    # the 40 wait for the next chunk; the 120 are more than a chunk, so they go singly
+    assert [len(chunk) for chunk in chunk_ids(recorded)] == [30, 50, 50, 50, 10]
+    assert [i for chunk in chunk_ids(recorded) for i in chunk] == (
+        ids(30) + [f"b-{n}" for n in range(40)] + ids(200)[30:150]
+    )
+
+
+async def test_items_and_batches_mixed_keep_the_plans_order() -> None:
+    class Mixed(Worker):
+        job_type = JobType.ENRICHMENT
+
+        async def plan(self, job: RunJob) -> AsyncIterator[WorkItem | EncodedItems]:
+            yield WorkItem(item_id="first")
+            yield EncodedItems(["a", "b"], b'[{"item_id":"a"},{"item_id":"b"}]')
+            yield WorkItem(item_id="last")
+
+        async def process(self, item: WorkItem, context: ItemContext) -> dict[str, Any] | None:
+            raise AssertionError("planning never processes")
+
+    assert chunk_ids(await plan(Mixed())) == [["first", "a", "b", "last"]]
+
+
+async def test_a_retry_or_a_repeat_takes_items_out_of_a_batch_written_as_json() -> None:
+    retry = RUN.model_copy(update={"params": {"retry_items": ["row-7", "row-2"]}})
+    assert chunk_ids(await plan(Encoded([ids(10)]), job=retry)) == [["row-2", "row-7"]]
+
+    repeated = await plan(Encoded([ids(3), ["row-1", "new"]]))
+    assert chunk_ids(repeated) == [["row-0", "row-1", "row-2", "new"]]
+
+
+async def test_a_batch_to_take_items_out_of_whose_json_is_not_items_fails_the_job() -> None:
+    retry = RUN.model_copy(update={"params": {"retry_items": ["row-0"]}})
+    worker = Encoded([["row-0"]], items_json=b'[{"label": "no id"}]')
+
+    [failed] = (await plan(worker, job=retry)).sent
+
+    assert isinstance(failed, JobFailed)
+    assert failed.category == ErrorCategory.VALIDATION_ERROR
+
+
+async def test_a_fast_plan_of_batches_waits_for_the_publisher() -> None:
+    class Stuck(Recorded):
+        async def chunk(self, body: bytes) -> None:
+            await asyncio.sleep(60)
+
+    worker = Encoded([ids(1000)[n : n + 50] for n in range(0, 1000, 50)])
+    store = cast(JobStore, Store())
+    planner = Planner(
+        worker, store, Stuck(), Cancellations(store), Activity(), chunk_size=50, linger=0.05
+    )
+    task = asyncio.create_task(planner.run(RUN))
+    await asyncio.sleep(0.2)
+    task.cancel()
+    await asyncio.wait({task})
+
+    assert worker.yielded <= 3  # one being published, one waiting: not the whole plan

@@ -13,8 +13,9 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pymupdf
+from pydantic import TypeAdapter
 
-from ingestion.items import row_fields
+from ingestion.items import encoded_items, row_fields
 from ingestion.products import ProductRowResult
 from jobs_shared.contracts import WorkItem
 
@@ -140,7 +141,13 @@ def ruled_table_pdf(rows: Sequence[Sequence[str]]) -> bytes:
     return bytes(document.tobytes())  # type: ignore[no-untyped-call]
 
 
+_ITEMS = TypeAdapter(list[WorkItem])
+
+
 def row_item(result: ProductRowResult, job_id: str, file_name: str | None) -> WorkItem:
-    """A row's item as the worker gets it from its document reader."""
-    item_id, label, payload = row_fields(result, job_id, file_name)
-    return WorkItem(item_id=item_id, label=label, payload=payload)
+    """A row's item as a worker takes it from its chunk: written by the document reader,
+    validated as every chunk's items are."""
+    encoded = encoded_items([row_fields(result, job_id, file_name)])
+    [item] = _ITEMS.validate_json(encoded.items_json)
+    assert list(encoded.item_ids) == [item.item_id]
+    return item

@@ -5,8 +5,9 @@ lock for a third of the worker's time, time the same process needed to process c
 report outcomes and answer heartbeats, while the machine's other core sat mostly idle
 (measured on a 100,000-row CSV: 10.4 s end to end with the parse in a thread, 8.3 s
 with it in a child process; docs/benchmarks.md). A child process reads the file with
-`read_document`, turns each row into its item's values (`row_fields`) and sends them in
-batches through a pipe. The pipe's buffer is the back-pressure: the child waits while
+`read_document`, turns each row into its item and sends them through a pipe in batches of
+a chunk's size, already written as JSON (`encoded_items`): the worker's planner then
+publishes each batch as it is. The pipe's buffer is the back-pressure: the child waits while
 the planner is behind, so a large file is still read in bounded memory. A file
 that kills its reader (out of memory, a crash in a C library) fails its job with a
 message instead of taking the worker down.
@@ -26,16 +27,13 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from ingestion.document import read_document
-from ingestion.items import ItemFields, row_fields
-from jobs_shared.contracts import WorkItem
+from ingestion.items import ItemFields, encoded_items, row_fields
 from jobs_shared.documents import DocumentError
 from jobs_shared.errors import ErrorCategory
-
-ROWS_PER_BATCH = 500
-"""Rows per message from the reader: few enough to keep the pipe's back-pressure tight."""
+from jobs_shared.worker import EncodedItems
 
 PIPE_BYTES = 1 << 20
-"""The pipe's buffer: room for a few batches (about 250 KB each for CSV rows). With Linux's
+"""The pipe's buffer: room for a batch (about 600 KB for 1,000 CSV rows). With Linux's
 default of 64 KB a batch went through in pieces, and the thread receiving it needed the
 interpreter lock back for each piece while the event loop held it, so the reader spent
 half its time waiting on a full pipe (measured: the reader busy 55 % of the time, the
@@ -49,7 +47,7 @@ READER_DIED = (
 _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload(["ingestion.reading"])
 
-ReaderMessage = list[ItemFields] | tuple[str, str] | None
+ReaderMessage = EncodedItems | tuple[str, str] | None
 """A batch of items; the file's error as `(message, category)`; None at the end."""
 
 
@@ -67,14 +65,16 @@ def _nothing() -> None:
 
 
 async def read_items(
-    path: Path, file_name: str | None, job_id: str
-) -> AsyncGenerator[list[WorkItem], None]:
-    """The file's items, in file order, a batch at a time; raises `DocumentError` for a file
-    that cannot be read. Closing the iterator early stops the reader."""
+    path: Path, file_name: str | None, job_id: str, rows_per_batch: int
+) -> AsyncGenerator[EncodedItems, None]:
+    """The file's items, in file order, `rows_per_batch` at a time; raises `DocumentError`
+    for a file that cannot be read. Closing the iterator early stops the reader."""
     receiving, sending = _CONTEXT.Pipe(duplex=False)
     enlarge(sending)
     reader = _CONTEXT.Process(
-        target=_read, args=(sending, path, file_name, job_id), name="document-reader"
+        target=_read,
+        args=(sending, path, file_name, job_id, rows_per_batch),
+        name="document-reader",
     )
     reader.start()
     sending.close()  # the child holds its own end; EOF then means it is gone
@@ -93,10 +93,7 @@ async def read_items(
             if isinstance(message, tuple):
                 text, category = message
                 raise DocumentError(text, ErrorCategory(category))
-            yield [
-                WorkItem(item_id=item_id, label=label, payload=payload)
-                for item_id, label, payload in message
-            ]
+            yield message
     finally:
         if reader.is_alive():
             reader.terminate()
@@ -117,19 +114,21 @@ def enlarge(pipe: Connection) -> None:
             fcntl.fcntl(pipe.fileno(), resize, PIPE_BYTES)
 
 
-def _read(sending: Connection, path: Path, file_name: str | None, job_id: str) -> None:
-    """The reader process: batches of item fields, then None; or the file's error as
+def _read(
+    sending: Connection, path: Path, file_name: str | None, job_id: str, rows_per_batch: int
+) -> None:
+    """The reader process: batches of items, then None; or the file's error as
     `(message, category)`. Any other failure ends the process, which the worker reads as
     a file it could not finish."""
     try:
         batch: list[ItemFields] = []
         for result in read_document(path, file_name):
             batch.append(row_fields(result, job_id, file_name))
-            if len(batch) == ROWS_PER_BATCH:
-                sending.send(batch)
+            if len(batch) == rows_per_batch:
+                sending.send(encoded_items(batch))
                 batch = []
         if batch:
-            sending.send(batch)
+            sending.send(encoded_items(batch))
         sending.send(None)
     except DocumentError as error:
         sending.send((error.message, error.category.value))

@@ -14,7 +14,8 @@ rows are processed together and written in one `upsert_products` call.
 
 Parsing is CPU work, so the file is read in a process of its own (`reading.py`): the
 worker's own process stays free to publish chunks, process them, report outcomes and
-answer heartbeats while a large file is read.
+answer heartbeats while a large file is read. The reader writes each chunk's items as
+JSON (`EncodedItems`, a chunk's size at a time), so the plan hands them on untouched.
 """
 
 from collections.abc import AsyncIterator, Sequence
@@ -27,14 +28,15 @@ from ingestion.reading import read_items, start_reader_server
 from jobs_shared.blobs import BlobNotFoundError, BlobStore, open_blob_store
 from jobs_shared.blobs.port import is_blob_id
 from jobs_shared.contracts import JobType, RunJob, WorkItem, utc_now
-from jobs_shared.settings import Settings
 from jobs_shared.store import CatalogStore, ProductData, open_catalog
 from jobs_shared.worker import (
     BatchResult,
     BatchWorker,
+    EncodedItems,
     InvalidDataError,
     ItemContext,
     ParseError,
+    WorkerSettings,
 )
 
 NO_UPLOAD = "This job names no uploaded file: upload the document again."
@@ -46,13 +48,14 @@ class IngestionWorker(BatchWorker):
 
     def __init__(
         self,
-        settings: Settings,
+        settings: WorkerSettings,
         blobs: BlobStore | None = None,
         catalog: CatalogStore | None = None,
     ) -> None:
         """Blobs and catalog come from `settings` unless given (tests hand in their own)."""
         self._blobs = blobs or open_blob_store(settings)
         self._catalog = catalog or open_catalog(settings.store_url)
+        self._rows_per_batch = settings.worker_chunk_size
 
     async def open(self) -> None:
         await start_reader_server()
@@ -63,18 +66,17 @@ class IngestionWorker(BatchWorker):
         await self._catalog.close()
         await self._blobs.close()
 
-    async def plan(self, job: RunJob) -> AsyncIterator[WorkItem]:
+    async def plan(self, job: RunJob) -> AsyncIterator[EncodedItems]:
         blob_id = job.params.get("blob_id")
         if not isinstance(blob_id, str) or not is_blob_id(blob_id):
             raise InvalidDataError(NO_UPLOAD)
         file_name = _text(job.params.get("file_name")) or _text(job.metadata.get("file_name"))
         try:
             async with self._blobs.local_file(job.tenant, blob_id) as path:
-                batches = read_items(path, file_name, job.job_id)
+                batches = read_items(path, file_name, job.job_id, self._rows_per_batch)
                 try:
                     async for batch in batches:
-                        for item in batch:
-                            yield item
+                        yield batch
                 finally:
                     await batches.aclose()  # stops the reader if the plan ends early
         except BlobNotFoundError:

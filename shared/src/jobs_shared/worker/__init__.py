@@ -20,7 +20,14 @@ How it runs a job: `runtime.py` (wiring), `planning.py`, `chunks.py`, `outcomes.
 `retry.py`.
 """
 
-from jobs_shared.worker.base import BatchResult, BatchWorker, ItemContext, JobRef, Worker
+from jobs_shared.worker.base import (
+    BatchResult,
+    BatchWorker,
+    EncodedItems,
+    ItemContext,
+    JobRef,
+    Worker,
+)
 from jobs_shared.worker.errors import (
     InvalidDataError,
     ParseError,
@@ -37,6 +44,7 @@ from jobs_shared.worker.settings import WorkerSettings
 __all__ = [
     "BatchResult",
     "BatchWorker",
+    "EncodedItems",
     "InvalidDataError",
     "ItemContext",
     "JobRef",

@@ -57,8 +57,9 @@ class WorkerBus:
         """An `ItemOutcomes` message already written as JSON (`item_outcomes_json`)."""
         await self._events[ItemOutcomes].publish(message, content_type="application/json")
 
-    async def chunk(self, chunk: WorkChunk) -> None:
-        await self._chunks.publish(chunk)
+    async def chunk(self, body: bytes) -> None:
+        """A `WorkChunk` already written as JSON (the planner copies batches in as they are)."""
+        await self._chunks.publish(body, content_type="application/json")
 
     async def heartbeat(self, heartbeat: WorkerHeartbeat) -> None:
         await self._heartbeats.publish(heartbeat)

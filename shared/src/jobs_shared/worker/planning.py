@@ -16,7 +16,10 @@ dispatched it twice. The second plan yields the same item ids, so the tracker co
 every item once; the repeat costs only work, never a wrong count.
 
 The plan is read in a task of its own and cut into chunks by size, or by time for a
-slow planner (a crawl): a partly filled chunk leaves after `linger` seconds.
+slow planner (a crawl): a partly filled chunk leaves after `linger` seconds. A plan may
+yield batches already written as JSON (`EncodedItems`): they go into the chunk message
+as they are, and are decoded only to take items out of them (a retry, a repeated id) or
+to cut one that holds more than a chunk.
 
 A retry job (`params.retry_items`, the original's failed item ids) is planned like
 its original, and only the listed items are kept: item ids are stable across plans,
@@ -26,10 +29,14 @@ skip unlisted items itself, to save reading them).
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol, Self
+
+import orjson
+from pydantic import TypeAdapter, ValidationError
+from pydantic_core import to_json
 
 from jobs_shared.contracts import (
     TERMINAL_JOB_STATUSES,
@@ -37,13 +44,12 @@ from jobs_shared.contracts import (
     JobStarted,
     JobTotalGrew,
     RunJob,
-    WorkChunk,
     WorkItem,
 )
 from jobs_shared.contracts.commands import RETRY_ITEMS_PARAM
 from jobs_shared.contracts.events import JobEvent
 from jobs_shared.store import JobStore
-from jobs_shared.worker.base import Worker
+from jobs_shared.worker.base import EncodedItems, PlannedItems, Worker
 from jobs_shared.worker.cancellation import Cancellations
 from jobs_shared.worker.errors import InvalidDataError, classify
 from jobs_shared.worker.heartbeat import Activity
@@ -58,7 +64,8 @@ class PlanOutput(Protocol):
 
     async def event(self, event: JobEvent) -> None: ...
 
-    async def chunk(self, chunk: WorkChunk) -> None: ...
+    async def chunk(self, body: bytes) -> None:
+        """A `WorkChunk` written as JSON."""
 
 
 class PlanFailedError(Exception):
@@ -133,23 +140,15 @@ class Planner:
                     log.info("job %s was cancelled while planning (%d items)", job.job_id, total)
                     return
                 items = _new_items(batch, seen, wanted)
-                if not items:
+                count = sum(map(_size, items))
+                if not count:
                     continue
                 if reported_at is None or loop.time() - reported_at >= TOTAL_REPORT_SECONDS:
                     first = reported_at is None
-                    await self._report_total(job, total + len(items), final=False, first=first)
+                    await self._report_total(job, total + count, final=False, first=first)
                     reported_at = loop.time()
-                await self._bus.chunk(
-                    WorkChunk(
-                        job_id=job.job_id,
-                        tenant=job.tenant,
-                        job_type=job.job_type,
-                        user_email=job.user_email,
-                        chunk=chunks,
-                        items=items,
-                    )
-                )
-                total += len(items)
+                await self._bus.chunk(_chunk_json(job, chunks, items))
+                total += count
                 chunks += 1
         await self._report_total(job, total, final=True, first=reported_at is None)
         log.info("planned job %s: %d items in %d chunks", job.job_id, total, chunks)
@@ -180,20 +179,75 @@ def _retry_items(job: RunJob) -> frozenset[str] | None:
 
 
 def _new_items(
-    batch: list[WorkItem], seen: set[str], wanted: frozenset[str] | None
-) -> list[WorkItem]:
+    batch: list[PlannedItems], seen: set[str], wanted: frozenset[str] | None
+) -> list[PlannedItems]:
     """`batch` without items planned before (one id counts once, so it is run once), and
-    without items a retry does not redo."""
-    new: list[WorkItem] = []
-    for item in batch:
-        if wanted is not None and item.item_id not in wanted:
-            continue
-        if item.item_id in seen:
-            log.debug("dropping a repeated item id %r", item.item_id)
-            continue
-        seen.add(item.item_id)
-        new.append(item)
+    without items a retry does not redo. A batch written as JSON is kept as it is when
+    none of its items goes; otherwise it is decoded and its items are looked at singly."""
+    new: list[PlannedItems] = []
+    for element in batch:
+        if isinstance(element, EncodedItems):
+            ids = set(element.item_ids)
+            if wanted is None and len(ids) == len(element) and seen.isdisjoint(ids):
+                seen.update(ids)
+                new.append(element)
+                continue
+            items = _decoded(element)
+        else:
+            items = [element]
+        for item in items:
+            if wanted is not None and item.item_id not in wanted:
+                continue
+            if item.item_id in seen:
+                log.debug("dropping a repeated item id %r", item.item_id)
+                continue
+            seen.add(item.item_id)
+            new.append(item)
     return new
+
+
+def _size(element: PlannedItems) -> int:
+    return len(element) if isinstance(element, EncodedItems) else 1
+
+
+_ITEM_LIST = TypeAdapter(list[WorkItem])
+
+
+def _decoded(encoded: EncodedItems) -> list[WorkItem]:
+    """The items of a batch written as JSON; a batch that does not hold valid items fails
+    the plan (its maker broke `EncodedItems`' promise)."""
+    try:
+        return _ITEM_LIST.validate_json(encoded.items_json)
+    except ValidationError as error:
+        raise PlanFailedError() from error
+
+
+def _chunk_json(job: RunJob, number: int, items: Sequence[PlannedItems]) -> bytes:
+    """The `WorkChunk` of `items` as JSON. Runs of single items are written by pydantic; a
+    batch already written is copied in as it is (its array's brackets dropped)."""
+    arrays: list[bytes] = []
+    run: list[WorkItem] = []
+    for element in items:
+        if isinstance(element, WorkItem):
+            run.append(element)
+            continue
+        if run:
+            arrays.append(to_json(run))
+            run = []
+        arrays.append(element.items_json)
+    if run:
+        arrays.append(to_json(run))
+    head = orjson.dumps(
+        {
+            "job_id": job.job_id,
+            "tenant": job.tenant,
+            "job_type": job.job_type,
+            "user_email": job.user_email,
+            "chunk": number,
+        }
+    )
+    joined = b",".join(array[1:-1] for array in arrays if array != b"[]")
+    return head[:-1] + b',"items":[' + joined + b"]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,15 +256,22 @@ class _End:
 
 
 class _Batches:
-    """The worker's plan, run in a task of its own, read in batches by size or by time."""
+    """The worker's plan, run in a task of its own, read in batches by size or by time.
+
+    A batch holds at most `size` items, `EncodedItems` counting as the items they hold;
+    they are never cut, unless one alone holds more than `size` (it is then decoded and
+    its items go singly). The queue holds at most `size` elements and one `EncodedItems`
+    at a time, so a fast plan waits for the publisher instead of filling memory."""
 
     def __init__(
-        self, plan: Callable[[], AsyncIterator[WorkItem]], size: int, linger: float
+        self, plan: Callable[[], AsyncIterator[PlannedItems]], size: int, linger: float
     ) -> None:
         self._plan = plan
         self._size = size
         self._linger = linger
-        self._queue: asyncio.Queue[WorkItem | _End] = asyncio.Queue(maxsize=size)
+        self._queue: asyncio.Queue[PlannedItems | _End] = asyncio.Queue(maxsize=size)
+        self._carried: list[PlannedItems] = []
+        """Taken from the queue but left for the next batch, next one last."""
         self._ended = False
         self._task: asyncio.Task[None] | None = None
 
@@ -228,17 +289,17 @@ class _Batches:
             self._task.cancel()
             await asyncio.wait({self._task})
 
-    async def next(self) -> list[WorkItem]:
+    async def next(self) -> list[PlannedItems]:
         """The next batch; empty once the plan has ended. Raises `PlanFailedError`."""
-        batch: list[WorkItem] = []
+        batch: list[PlannedItems] = []
+        count = 0
         deadline: float | None = None
-        while len(batch) < self._size and not self._ended:
-            try:
-                got = self._queue.get_nowait()  # a fast planner: no timer per item
-            except asyncio.QueueEmpty:
+        while count < self._size and (self._carried or not self._ended):
+            if self._carried:
+                got: PlannedItems | _End = self._carried.pop()
+            else:
                 try:
-                    async with asyncio.timeout_at(deadline):
-                        got = await self._queue.get()
+                    got = await self._take(deadline)
                 except TimeoutError:
                     break
             if isinstance(got, _End):
@@ -246,17 +307,38 @@ class _Batches:
                 if got.error is not None:
                     raise PlanFailedError() from got.error
                 break
+            if isinstance(got, EncodedItems) and count + len(got) > self._size:
+                if len(got) > self._size:
+                    self._carried.extend(reversed(_decoded(got)))
+                else:
+                    self._carried.append(got)  # whole, in the next batch
+                    break
+                continue
             batch.append(got)
+            count += _size(got)
             if deadline is None:
                 deadline = asyncio.get_running_loop().time() + self._linger
         return batch
 
+    async def _take(self, deadline: float | None) -> PlannedItems | _End:
+        try:
+            got = self._queue.get_nowait()  # a fast planner: no timer per item
+        except asyncio.QueueEmpty:
+            async with asyncio.timeout_at(deadline):
+                got = await self._queue.get()
+        self._queue.task_done()
+        return got
+
     async def _produce(self) -> None:
         try:
-            async for item in self._plan():
-                if not isinstance(item, WorkItem):
-                    raise TypeError(f"plan() yielded a {type(item).__name__}, not a WorkItem")
-                await self._queue.put(item)
+            async for element in self._plan():
+                if isinstance(element, EncodedItems):
+                    await self._queue.put(element)
+                    await self._queue.join()  # many items: one such batch waits at a time
+                elif isinstance(element, WorkItem):
+                    await self._queue.put(element)
+                else:
+                    raise TypeError(f"plan() yielded a {type(element).__name__}, not a WorkItem")
         except Exception as error:
             await self._queue.put(_End(error))
         else:

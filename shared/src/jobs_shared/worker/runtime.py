@@ -194,14 +194,13 @@ class WorkerRuntime:
         try:
             handback = await self.chunks.run(chunk, deliveries)
             if handback:
-                await self.bus.chunk(
-                    chunk.model_copy(
-                        update={
-                            "items": handback,
-                            "previous_deliveries": chunk.previous_deliveries + deliveries + 1,
-                        }
-                    )
+                handed_back = chunk.model_copy(
+                    update={
+                        "items": handback,
+                        "previous_deliveries": chunk.previous_deliveries + deliveries + 1,
+                    }
                 )
+                await self.bus.chunk(handed_back.model_dump_json().encode())
                 log.info(
                     "job %s chunk %d: handed back %d items",
                     chunk.job_id,
