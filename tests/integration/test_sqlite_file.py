@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from jobs_shared.store import ProductData, sqlite_file
-from jobs_shared.store.catalog_port import ProductSource
 from jobs_shared.store.catalog_sqlite import SqliteCatalogStore
+from tests.support.products import product_data, product_source
 from tests.support.tracker import wait_until
 
 AT = datetime(2030, 1, 1, tzinfo=UTC)
@@ -18,11 +18,11 @@ AT = datetime(2030, 1, 1, tzinfo=UTC)
 
 def products(count: int) -> list[ProductData]:
     return [
-        ProductData(
-            product_key=f"SKU-{n}",
+        product_data(
+            f"SKU-{n}",
             title=f"Mug {n}",
             description="A mug. " * 20,
-            source=ProductSource(job_id="job-1", row=n),
+            source=product_source("job-1", row=n),
         )
         for n in range(count)
     ]
@@ -135,8 +135,12 @@ async def test_two_stores_writing_one_new_product_at_once_make_one(tmp_path: Pat
 
 
 async def test_a_failed_open_leaves_no_connection_behind(tmp_path: Path) -> None:
-    threads = threading.active_count()
+    # Threads by identity, not by count: an earlier test's executor may still be winding
+    # down its threads (a closed event loop does not wait for them).
+    before = set(threading.enumerate())
     store = sqlite_file.SqliteFile(tmp_path / "notes.db", "CREATE TABLE broken (")
     with pytest.raises(sqlite3.OperationalError):
         await store.open()
-    await wait_until(lambda: threading.active_count() == threads, "the connection's thread ends")
+    await wait_until(
+        lambda: not set(threading.enumerate()) - before, "the connection's thread ends"
+    )

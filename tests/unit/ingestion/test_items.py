@@ -7,7 +7,8 @@ import orjson
 
 from ingestion import ProductRow, RowError, read_document
 from ingestion.items import ERROR, PRODUCT, WARNINGS, item_id
-from jobs_shared.store import ProductData, ProductSource
+from jobs_shared.store import PRODUCT_DATA, ProductData, ProductSource
+from tests.support.products import product_data, product_source
 from tests.unit.ingestion.builders import DATA, row_item
 
 
@@ -35,14 +36,14 @@ def test_a_product_row_carries_its_product_and_warnings() -> None:
 
     assert (item.item_id, item.label) == ("Orders!row-0000005", "Sheet 'Orders', row 5")
     assert item.payload[WARNINGS] == ["Sheet 'Orders', row 5: barcode cut short"]
-    product = ProductData.model_validate_json(item.payload[PRODUCT])
-    assert product == ProductData(
-        product_key="M-1",
+    product = PRODUCT_DATA.validate_json(item.payload[PRODUCT])
+    assert product == product_data(
+        "M-1",
         sku="M-1",
         title="Mug",
         price="9.50",
         attributes={"Colour": "red", "quantity": "2"},
-        source=ProductSource(job_id="job-1", file="orders.xlsx", row=5, sheet="Orders"),
+        source=product_source("job-1", file="orders.xlsx", row=5, sheet="Orders"),
     )
 
 
@@ -52,8 +53,8 @@ def test_the_product_json_names_every_product_field_and_no_other() -> None:
 
     written = orjson.loads(item.payload[PRODUCT])
 
-    assert set(written) == set(ProductData.model_fields)
-    assert set(written["source"]) == set(ProductSource.model_fields)
+    assert set(written) == ProductData.__required_keys__
+    assert set(written["source"]) == ProductSource.__required_keys__
 
 
 def test_a_row_error_carries_the_parsers_message() -> None:

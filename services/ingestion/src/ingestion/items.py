@@ -21,7 +21,7 @@ import orjson
 
 from ingestion.products import ProductRow, ProductRowResult, RowError
 from ingestion.tables import where
-from jobs_shared.store.catalog_port import MAX_PRODUCT_KEY
+from jobs_shared.store.catalog_port import MAX_PRODUCT_KEY, ProductData
 from jobs_shared.worker import EncodedItems
 
 MAX_SHEET_NAME = 100
@@ -78,15 +78,14 @@ def item_id(row: int, sheet: str | None, page: int | None) -> str:
 
 
 def product_json(row: ProductRow, job_id: str, file_name: str | None) -> str:
-    """The catalog's product (a `ProductData`) for a parsed row, as JSON. Built as a plain
-    dict: the row is valid already, and the worker validates the product when it takes it
-    (building the model here as well cost a sixth of the worker's time per row). The
-    quantity (invoices have one) is not a product field, so it is kept with the attributes.
-    """
+    """The catalog's product (a `ProductData`) for a parsed row, as JSON. Not validated
+    here: the row is valid already, and the worker validates the product when it takes it.
+    The quantity (invoices have one) is not a product field, so it is kept with the
+    attributes."""
     attributes = row.attributes
     if row.quantity is not None and "quantity" not in attributes:
         attributes = {**attributes, "quantity": str(row.quantity)}
-    product = {
+    product: ProductData = {
         "product_key": row.product_key,
         "sku": row.sku,
         "title": row.title,

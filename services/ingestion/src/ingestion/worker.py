@@ -28,7 +28,7 @@ from ingestion.reading import read_items, start_reader_server
 from jobs_shared.blobs import BlobNotFoundError, BlobStore, open_blob_store
 from jobs_shared.blobs.port import is_blob_id
 from jobs_shared.contracts import JobType, RunJob, WorkItem, utc_now
-from jobs_shared.store import CatalogStore, ProductData, open_catalog
+from jobs_shared.store import PRODUCT_DATA, CatalogStore, ProductData, open_catalog
 from jobs_shared.worker import (
     BatchResult,
     BatchWorker,
@@ -86,7 +86,7 @@ class IngestionWorker(BatchWorker):
         self, items: Sequence[WorkItem], context: ItemContext
     ) -> list[BatchResult]:
         taken = [_product_or_error(item) for item in items]
-        products = [product for product in taken if isinstance(product, ProductData)]
+        products = [product for product in taken if not isinstance(product, Exception)]
         ids = iter(await self._catalog.upsert_products(context.job.tenant, products, utc_now()))
         return [
             product
@@ -107,7 +107,7 @@ def _product_or_error(item: WorkItem) -> ProductData | Exception:
 def _product_of(item: WorkItem) -> ProductData:
     if (error := item.payload.get(ERROR)) is not None:
         raise InvalidDataError(str(error))
-    return ProductData.model_validate_json(item.payload[PRODUCT])
+    return PRODUCT_DATA.validate_json(item.payload[PRODUCT])
 
 
 def _summary(product_id: str, warnings: object) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-from jobs_shared.store.catalog_documents import data_to_doc, product_from, search_text
+from jobs_shared.store.catalog_documents import product_from, search_text
 from jobs_shared.store.catalog_port import (
     Product,
     ProductCursor,
@@ -69,10 +69,10 @@ class MongoCatalogStore:
         moment = iso(at)
         writes = [
             UpdateOne(
-                {"tenant": tenant, "product_key": product.product_key},
+                {"tenant": tenant, "product_key": product["product_key"]},
                 {
                     "$set": {
-                        **data_to_doc(product),
+                        **product,
                         "tenant": tenant,
                         "search": search_text(product),
                         "updated_at": moment,
@@ -84,12 +84,12 @@ class MongoCatalogStore:
             for product in products
         ]
         await self._products.bulk_write(writes, ordered=True)
-        keys = list({product.product_key for product in products})
+        keys = list({product["product_key"] for product in products})
         written = self._products.find(
             {"tenant": tenant, "product_key": {"$in": keys}}, {"product_key": True}
         )
         ids = {doc["product_key"]: doc["_id"] async for doc in written}
-        return [ids[product.product_key] for product in products]
+        return [ids[product["product_key"]] for product in products]
 
     async def get_product(self, tenant: str, product_id: str) -> Product | None:
         doc = await self._products.find_one({"_id": product_id, "tenant": tenant})

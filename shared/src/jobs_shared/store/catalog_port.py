@@ -17,29 +17,59 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Annotated, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12
 
 
-class ProductSource(BaseModel):
+class ProductSource(TypedDict):
     """Where the product's current values come from: the job that last wrote it, and where."""
 
-    model_config = ConfigDict(frozen=True)
-
     job_id: str
-    file: str | None = None
-    row: int | None = Field(default=None, description="Row in the file or sheet, or PDF line.")
-    sheet: str | None = None
-    page: int | None = None
+    file: str | None
+    row: Annotated[int | None, Field(description="Row in the file or sheet, or PDF line.")]
+    sheet: str | None
+    page: int | None
 
 
 MAX_PRODUCT_KEY = 512
 """Characters in a product key (a SKU); longer ones are refused, not cut (two could meet)."""
 
 
-class ProductData(BaseModel):
-    """What a writer supplies for one product."""
+class ProductData(TypedDict):
+    """What a writer supplies for one product: every field, None where it is not known.
+
+    A dict rather than a model, because the ingestion worker takes one per row: it
+    validates the row's product with `PRODUCT_DATA` into a plain dict, and the catalog
+    writes that dict's JSON with orjson, where a pydantic model cost twice as much to
+    build and again as much to write out (measured in one process: 7.1 against 3.1 µs
+    a row for validating, writing and the catalog row's other values; the worker's
+    event loop spent a third of its time there; docs/benchmarks.md).
+    """
+
+    product_key: Annotated[str, Field(min_length=1, max_length=MAX_PRODUCT_KEY)]
+    sku: str | None
+    title: str
+    description: str | None
+    price: Annotated[str | None, Field(description="A decimal, as a string: '1299.00'.")]
+    currency: Annotated[str | None, Field(description="ISO 4217, when known.")]
+    gtin: str | None
+    brand: str | None
+    image_url: str | None
+    url: str | None
+    category: str | None
+    attributes: dict[str, str]
+    source: ProductSource
+
+
+PRODUCT_DATA = TypeAdapter(ProductData)
+"""Validates what a writer supplies (`PRODUCT_DATA.validate_json(text)` for a JSON product)."""
+
+
+class Product(BaseModel):
+    """A catalog product as stored and as `GET /products` returns it: a `ProductData`'s
+    fields, then the product's id, tenant and times."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -56,11 +86,6 @@ class ProductData(BaseModel):
     category: str | None = None
     attributes: dict[str, str] = Field(default_factory=dict)
     source: ProductSource
-
-
-class Product(ProductData):
-    """A catalog product as stored and as `GET /products` returns it."""
-
     id: str
     tenant: str
     created_at: datetime

@@ -91,10 +91,10 @@ class SqliteCatalogStore(SqliteFile):
             (
                 new_product_id(),
                 tenant,
-                product.product_key,
-                product.brand,
-                product.category,
-                product.source.job_id,
+                product["product_key"],
+                product["brand"],
+                product["category"],
+                product["source"]["job_id"],
                 search_text(product),
                 moment,
                 moment,
@@ -104,7 +104,7 @@ class SqliteCatalogStore(SqliteFile):
         ]
         written = await self.write(*many_row_statements(_upsert, rows, PRODUCTS_PER_UPSERT))
         ids = {str(key): str(id_) for key, id_ in written}
-        return [ids[product.product_key] for product in products]
+        return [ids[product["product_key"]] for product in products]
 
     async def get_product(self, tenant: str, product_id: str) -> Product | None:
         rows = await self.db.execute_fetchall(
