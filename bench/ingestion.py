@@ -20,7 +20,8 @@ and this process. Goal: end to end at most twice the raw parse (ratio <= 2).
 run's ratio is taken against parses on the machine as it was then (its speed drifts by
 a tenth to a third over minutes); the run with the
 median ratio is reported, with the CPU seconds every process used during it (read from
-/proc, the worker's document readers included).
+/proc, the worker's document readers included) and the share of the cores' time the
+hypervisor took for other guests meanwhile (`steal` in /proc/stat).
 
 The processes' CPU is also read every quarter second; for one worker replica, the median
 runs' timelines are drawn (`docs/img/ingestion_cpu.png`): how many cores each process kept
@@ -34,6 +35,7 @@ not beside the test suite.
 import argparse
 import asyncio
 import csv
+import os
 import random
 import secrets
 import subprocess
@@ -57,6 +59,7 @@ from bench.services import (
     cpu_seconds,
     measured_on,
     running_services,
+    stolen_seconds,
     tree_cpu_seconds,
 )
 from ingestion import read_document
@@ -66,6 +69,7 @@ from tests.support.rabbit import temporary_vhost
 from tests.unit.ingestion.builders import ruled_table_pdf
 
 GOAL_RATIO = 2.0
+CORES = os.cpu_count() or 1
 TENANT = "bench"
 POLL_SECONDS = 0.02
 HEADER = ["SKU", "Title", "Description", "Price", "Currency", "Brand", "Category", "EAN"]
@@ -90,6 +94,9 @@ class Result:
     """CPU each process used during the end-to-end run: where the time went."""
     timeline: list[tuple[float, dict[str, float]]]
     """Seconds since the upload began, and each process's CPU seconds so far then."""
+    stolen_share: float
+    """The share of the cores' time during the end-to-end run that the hypervisor gave to
+    other guests (`stolen_seconds`)."""
 
     @property
     def ratio(self) -> float:
@@ -285,6 +292,7 @@ async def measure(files: list[Prepared], folder: Path, replicas: int) -> list[Re
                         # taken against parses just before and just after it (the services
                         # idle meanwhile), not against one parse a minute earlier.
                         rows, parse_before = raw_parse(file.path)
+                        stolen_before = stolen_seconds()
                         timeline: list[tuple[float, dict[str, float]]] = []
                         sampler = asyncio.create_task(sample_cpu(processes, timeline))
                         await asyncio.sleep(0)  # the first sample: the CPU before the run
@@ -293,13 +301,21 @@ async def measure(files: list[Prepared], folder: Path, replicas: int) -> list[Re
                         finally:
                             sampler.cancel()
                         last = cpu_by_process(processes)
+                        stolen = (stolen_seconds() - stolen_before) / (CORES * seconds)
                         cpu = {name: used - timeline[0][1][name] for name, used in last.items()}
                         timeline.append((seconds, last))
                         _, parse_after = raw_parse(file.path)
                         raw_seconds = (parse_before + parse_after) / 2
                         results.append(
                             Result(
-                                file.kind, rows, len(file.data), raw_seconds, seconds, cpu, timeline
+                                file.kind,
+                                rows,
+                                len(file.data),
+                                raw_seconds,
+                                seconds,
+                                cpu,
+                                timeline,
+                                stolen,
                             )
                         )
             finally:
@@ -343,14 +359,17 @@ def cpu_table(rounds: list[list[Result]]) -> str:
     lines = [
         "| file | raw parse s | "
         + " | ".join(f"{name} CPU s" for name in names)
-        + " | all processes CPU s | all / raw parse |",
-        "|---|---|" + "---|" * (len(names) + 2),
+        + " | all processes CPU s | all / raw parse | taken by the host |",
+        "|---|---|" + "---|" * (len(names) + 3),
     ]
     for r in results:
         total = sum(r.cpu_seconds.values())
         cells = " | ".join(f"{r.cpu_seconds[name]:.2f}" for name in names)
         ratio = total / r.raw_seconds
-        lines.append(f"| {r.kind} | {r.raw_seconds:.2f} | {cells} | {total:.2f} | {ratio:.2f} |")
+        lines.append(
+            f"| {r.kind} | {r.raw_seconds:.2f} | {cells} | {total:.2f} | {ratio:.2f} "
+            f"| {r.stolen_share:.0%} |"
+        )
     return "\n".join(lines)
 
 
@@ -413,7 +432,9 @@ def write_section(rounds: list[list[Result]], command: str, replicas: int) -> No
         "speed drifts over minutes, so a run is compared with parses on the machine as it "
         "was during that run. The run with the median ratio is shown, with "
         "every run's ratio beside it, and the CPU seconds each process used in it "
-        "(the worker's document readers apart from the worker's own process). "
+        "(the worker's document readers apart from the worker's own process), and the "
+        "share of the two cores' time the hypervisor gave to other machines during it "
+        "(`steal` in /proc/stat). "
         f"Goal: ratio (end to end / raw parse) <= {GOAL_RATIO:g}.",
         "",
         table(rounds),
