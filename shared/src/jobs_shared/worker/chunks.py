@@ -29,7 +29,7 @@ from jobs_shared.contracts.events import ItemError, ReportedItemStatus
 from jobs_shared.worker.base import BatchResult, BatchWorker, ItemContext, JobRef, Worker
 from jobs_shared.worker.cancellation import Cancellations
 from jobs_shared.worker.drain import Drain
-from jobs_shared.worker.errors import classify
+from jobs_shared.worker.errors import Failure, classify
 from jobs_shared.worker.heartbeat import Activity
 from jobs_shared.worker.outcomes import OutcomePublisher
 from jobs_shared.worker.retry import Attempted, RetryPolicy, attempt
@@ -161,15 +161,16 @@ class ChunkRunner:
                     rng=self._rng,
                 )
         ended_at = utc_now()
-        endings = (
-            [attempted] * len(items)  # the batch failed as a whole
-            if attempted.failure is not None
-            else [_item_end(end, attempted.attempts) for end in ends]
-        )
-        outcomes = [
-            _ending(item, ending, first_attempt, started_at, ended_at)
-            for item, ending in zip(items, endings, strict=True)
-        ]
+        if attempted.failure is not None:  # the batch failed as a whole
+            outcomes = [
+                _ending(item, attempted, first_attempt, started_at, ended_at) for item in items
+            ]
+        else:
+            number = first_attempt + attempted.attempts - 1
+            outcomes = [
+                _batch_ending(item, end, number, started_at, ended_at)
+                for item, end in zip(items, ends, strict=True)
+            ]
         return [self._outcomes.ended_all(job, outcomes)]
 
     def _skip_all(self, job: JobRef, items: Sequence[WorkItem], attempt_number: int) -> Confirmed:
@@ -178,17 +179,30 @@ class ChunkRunner:
         return self._outcomes.ended_all(job, skipped)
 
 
-def _item_end(end: BatchResult, attempts: int) -> Attempted:
-    if isinstance(end, Exception):
-        return Attempted(attempts, failure=classify(end))
-    return Attempted(attempts, result=end)
-
-
 def _ending(
     item: WorkItem, attempted: Attempted, first_attempt: int, started_at: datetime, at: datetime
 ) -> ItemOutcome:
     number = first_attempt + attempted.attempts - 1
-    failure = attempted.failure
+    return _final(item, number, started_at, at, attempted.result, attempted.failure)
+
+
+def _batch_ending(
+    item: WorkItem, end: BatchResult, number: int, started_at: datetime, at: datetime
+) -> ItemOutcome:
+    """An item's own end in a batch that ran (attempt `number`)."""
+    if isinstance(end, Exception):
+        return _final(item, number, started_at, at, None, classify(end))
+    return _final(item, number, started_at, at, end, None)
+
+
+def _final(
+    item: WorkItem,
+    number: int,
+    started_at: datetime,
+    at: datetime,
+    result: dict[str, Any] | None,
+    failure: Failure | None,
+) -> ItemOutcome:
     if failure is None:
         return _outcome(
             item,
@@ -196,7 +210,7 @@ def _ending(
             number,
             at,
             started_at=started_at,
-            result=_reportable(item, attempted.result),
+            result=_reportable(item, result),
         )
     return _outcome(
         item,
