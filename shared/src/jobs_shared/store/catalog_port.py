@@ -44,8 +44,8 @@ class ProductData(TypedDict):
     validates the row's product with `PRODUCT_DATA` into a plain dict, and the catalog
     writes that dict's JSON with orjson, where a pydantic model cost twice as much to
     build and again as much to write out (measured in one process: 7.1 against 3.1 µs
-    a row for validating, writing and the catalog row's other values; the worker's
-    event loop spent a third of its time there; docs/benchmarks.md).
+    a row for validating, writing and the catalog row's other values; by py-spy, the
+    worker's event loop had spent nearly a third of its time there; docs/benchmarks.md).
     """
 
     product_key: Annotated[str, Field(min_length=1, max_length=MAX_PRODUCT_KEY)]

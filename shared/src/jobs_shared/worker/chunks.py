@@ -183,7 +183,7 @@ def _ending(
     item: WorkItem, attempted: Attempted, first_attempt: int, started_at: datetime, at: datetime
 ) -> ItemOutcome:
     number = first_attempt + attempted.attempts - 1
-    return _final(item, number, started_at, at, attempted.result, attempted.failure)
+    return _final_outcome(item, number, started_at, at, attempted.result, attempted.failure)
 
 
 def _batch_ending(
@@ -191,11 +191,11 @@ def _batch_ending(
 ) -> ItemOutcome:
     """An item's own end in a batch that ran (attempt `number`)."""
     if isinstance(end, Exception):
-        return _final(item, number, started_at, at, None, classify(end))
-    return _final(item, number, started_at, at, end, None)
+        return _final_outcome(item, number, started_at, at, None, classify(end))
+    return _final_outcome(item, number, started_at, at, end, None)
 
 
-def _final(
+def _final_outcome(
     item: WorkItem,
     number: int,
     started_at: datetime,
