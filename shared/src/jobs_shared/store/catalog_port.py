@@ -85,7 +85,10 @@ class Product(BaseModel):
     url: str | None = None
     category: str | None = None
     attributes: dict[str, str] = Field(default_factory=dict)
-    source: ProductSource
+    source: ProductSource = Field(
+        description="The job, file and place (row in the file or sheet, page, PDF line) "
+        "that last wrote the product's values."
+    )
     id: str
     tenant: str
     created_at: datetime
