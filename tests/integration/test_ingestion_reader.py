@@ -18,6 +18,9 @@ from tests.unit.ingestion.builders import row_item
 
 JOB = "job-reader"
 ROWS_PER_BATCH = 100
+MORE_THAN_THE_PIPE_HOLDS = 6_000
+"""Rows whose items (about 400 bytes each) fill the reader's pipe twice over, so that the
+reader is still writing when a test looks at it."""
 ITEMS = TypeAdapter(list[WorkItem])
 
 
@@ -72,7 +75,7 @@ async def test_a_file_the_reader_refuses_fails_with_its_message_and_category(
 
 
 async def test_a_reader_that_dies_fails_the_file_with_a_message(tmp_path: Path) -> None:
-    path = catalog(tmp_path / "products.csv", ROWS_PER_BATCH * 20)
+    path = catalog(tmp_path / "products.csv", MORE_THAN_THE_PIPE_HOLDS)
     batches = read_items(path, path.name, JOB, ROWS_PER_BATCH)
     await anext(batches)  # the reader now waits on the pipe with the next batch
     [reader] = readers()
@@ -88,7 +91,7 @@ async def test_a_reader_that_dies_fails_the_file_with_a_message(tmp_path: Path) 
 
 
 async def test_stopping_early_stops_the_reader(tmp_path: Path) -> None:
-    path = catalog(tmp_path / "products.csv", ROWS_PER_BATCH * 20)
+    path = catalog(tmp_path / "products.csv", MORE_THAN_THE_PIPE_HOLDS)
     batches = read_items(path, path.name, JOB, ROWS_PER_BATCH)
     first = await anext(batches)
     assert len(first) == ROWS_PER_BATCH
