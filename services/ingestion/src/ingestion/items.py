@@ -21,8 +21,8 @@ import orjson
 
 from ingestion.products import ProductRow, ProductRowResult, RowError
 from ingestion.tables import where
+from jobs_shared.contracts.work import EncodedItems
 from jobs_shared.store.catalog_port import MAX_PRODUCT_KEY, ProductData
-from jobs_shared.worker import EncodedItems
 
 MAX_SHEET_NAME = 100
 """Characters of a sheet's name kept in item ids and labels (Excel allows 31; a crafted

@@ -28,9 +28,9 @@ from pathlib import Path
 
 from ingestion.document import read_document
 from ingestion.items import ItemFields, encoded_items, row_fields
+from jobs_shared.contracts.work import EncodedItems
 from jobs_shared.documents import DocumentError
 from jobs_shared.errors import ErrorCategory
-from jobs_shared.worker import EncodedItems
 
 PIPE_BYTES = 1 << 20
 """The pipe's buffer: room for a batch (about 600 KB for 1,000 CSV rows). With Linux's

@@ -20,14 +20,8 @@ How it runs a job: `runtime.py` (wiring), `planning.py`, `chunks.py`, `outcomes.
 `retry.py`.
 """
 
-from jobs_shared.worker.base import (
-    BatchResult,
-    BatchWorker,
-    EncodedItems,
-    ItemContext,
-    JobRef,
-    Worker,
-)
+from jobs_shared.contracts.work import EncodedItems
+from jobs_shared.worker.base import BatchResult, BatchWorker, ItemContext, JobRef, Worker
 from jobs_shared.worker.errors import (
     InvalidDataError,
     ParseError,

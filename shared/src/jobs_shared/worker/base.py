@@ -18,30 +18,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from jobs_shared.contracts import JobType, RunJob, WorkChunk, WorkItem
-
-
-@dataclass(frozen=True, slots=True)
-class EncodedItems:
-    """Items a plan has already written as JSON: `items_json` is a JSON array of `WorkItem`
-    objects, `item_ids` their ids in the same order.
-
-    For a plan whose items are made in another process (the document reader): the
-    runtime then puts the bytes into a chunk as they are, instead of building a model
-    per item in the worker's event loop and writing it out again (by py-spy, a sixth
-    of that loop's time for a CSV, the queueing of single items included). Nothing
-    validates the items before they are published: the maker must write valid
-    `WorkItem`s, or the replica that takes the chunk dead-letters it whole. The runtime
-    never splits a batch unless it holds more items than a chunk does (it then decodes
-    it), so a plan that yields batches of the chunk size keeps every batch on the fast
-    path.
-    """
-
-    item_ids: Sequence[str]
-    items_json: bytes
-
-    def __len__(self) -> int:
-        return len(self.item_ids)
-
+from jobs_shared.contracts.work import EncodedItems
 
 PlannedItems = WorkItem | EncodedItems
 """What a plan yields: one item, or a batch of them already written as JSON."""

@@ -48,8 +48,9 @@ from jobs_shared.contracts import (
 )
 from jobs_shared.contracts.commands import RETRY_ITEMS_PARAM
 from jobs_shared.contracts.events import JobEvent
+from jobs_shared.contracts.work import EncodedItems
 from jobs_shared.store import JobStore
-from jobs_shared.worker.base import EncodedItems, PlannedItems, Worker
+from jobs_shared.worker.base import PlannedItems, Worker
 from jobs_shared.worker.cancellation import Cancellations
 from jobs_shared.worker.errors import InvalidDataError, classify
 from jobs_shared.worker.heartbeat import Activity
