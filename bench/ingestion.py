@@ -544,20 +544,24 @@ EXPLAINED = [
     "they are part of the change above. A second worker replica (`--replicas 2`, the "
     "next section) does not help: both cores are busy throughout with one.",
     "",
-    "Where it stands: the goal is met at the median for every file, the CSV with little "
-    "to spare. Its single runs this session since the product change, seventeen of them "
-    "(the five above; before the last and smaller change, to outcomes, the four "
-    "alternating rounds, five of a full run and three checking the parses before and "
-    "after), ranged from 1.70 to 2.35 with a median of 1.93; seven were over 2, by up "
-    "to 0.35. With two worker replicas the CSV's median was 2.03. The machine ran "
-    "slowly and unevenly this session (the same CSV parse took 1.9 s in the sixth "
-    "session and 2.6 to 4.1 s in this one, while the one-core CPU check moved from 0.21 "
-    "to 0.25 s), and the host's steal came in bursts (2 % of the cores over the median "
-    "CSV run above, 80 s of the two cores' time, 5 %, in one quarter of an hour). What "
-    "is left to take, if a margin is wanted: the outcomes' fifth of the worker's event "
-    "loop (a dataclass and a buffer entry per item), the readers' quarter over the "
-    "parse (the item and its JSON), and the tracker's 0.6 parses (decoding outcomes, "
-    "loading and writing item rows).",
+    "Where it stands: the XLSX and the PDF meet the goal with room; the CSV is at it, "
+    "not reliably under it. Three five-round runs of the final code gave CSV medians of "
+    "1.94 (the table above), 2.15 (`uv run python -m bench.ingestion --only csv --runs "
+    "5 --no-write`, runs 2.02, 2.04, 2.15, 2.41 and 2.46, in a faster phase of the "
+    "machine: parse 2.48 s) and 1.95 (the same command after the reader stopped "
+    "importing the worker runtime: 1.86, 1.94, 1.95, 1.97 and 2.13). Over the session's "
+    "27 single runs since the product change (twelve of them before the change to "
+    "outcomes, all but five before the reader's imports) the ratio ranged from 1.70 "
+    "to 2.46 with a median of 1.97, and 13 were over 2; with two worker replicas the "
+    "median was 2.03. The machine ran slowly and unevenly (the same CSV parse took 1.9 "
+    "s in the sixth session and 2.2 to 4.1 s in this one, sometimes 2.4 before a run "
+    "and 3.2 after it, while the one-core CPU check moved from 0.21 to 0.25 s), and the "
+    "host's steal came in bursts (80 s of the two cores' time, 5 %, in one quarter of "
+    "an hour). Faster phases favour the parse more than the services. What is left to "
+    "take for a margin: the outcomes' fifth of the worker's event loop (a frozen "
+    "dataclass and a buffer entry per item, where a batch could write its outcomes' "
+    "JSON directly), the readers' quarter over the parse (the item and its JSON), and "
+    "the tracker's 0.6 parses (decoding outcomes, loading and writing item rows).",
 ]
 
 
