@@ -18,6 +18,7 @@ from pydantic import TypeAdapter
 from ingestion.items import encoded_items, row_fields
 from ingestion.products import ProductRowResult
 from jobs_shared.contracts import WorkItem
+from jobs_shared.contracts.work import EncodedItems
 
 DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "data"
 
@@ -144,10 +145,15 @@ def ruled_table_pdf(rows: Sequence[Sequence[str]]) -> bytes:
 _ITEMS = TypeAdapter(list[WorkItem])
 
 
+def decoded(encoded: EncodedItems) -> list[WorkItem]:
+    """A batch's items as a worker takes them from its chunk: validated as every chunk's
+    items are, and named by the batch's ids in the same order."""
+    items = _ITEMS.validate_json(encoded.items_json)
+    assert [item.item_id for item in items] == list(encoded.item_ids)
+    return items
+
+
 def row_item(result: ProductRowResult, job_id: str, file_name: str | None) -> WorkItem:
-    """A row's item as a worker takes it from its chunk: written by the document reader,
-    validated as every chunk's items are."""
-    encoded = encoded_items([row_fields(result, job_id, file_name)])
-    [item] = _ITEMS.validate_json(encoded.items_json)
-    assert list(encoded.item_ids) == [item.item_id]
+    """A row's item as a worker takes it from its chunk, written by the document reader."""
+    [item] = decoded(encoded_items([row_fields(result, job_id, file_name)]))
     return item
