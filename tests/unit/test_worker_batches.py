@@ -39,8 +39,17 @@ from jobs_shared.worker.retry import RetryPolicy
 TYPE = JobType.DOCUMENT_INGESTION
 
 
+ODD_RESULTS: dict[str, Any] = {
+    "big": {"text": "x" * 20_000},
+    "not JSON": {"value": object()},
+    "not a dict": ["row"],
+}
+"""Results an item may return that do not fit in an outcome (see `run_chunk`'s "odd")."""
+
+
 class Rows(BatchWorker):
-    """Items say what to do: "ok", "bad" (fails alone); `fail` makes the whole call raise."""
+    """Items say what to do: "ok", "bad" (fails alone), or one of `ODD_RESULTS` (succeeds
+    with that result); `fail` makes the whole call raise."""
 
     job_type = TYPE
 
@@ -62,7 +71,7 @@ class Rows(BatchWorker):
         ends: list[BatchResult] = [
             InvalidDataError(f"{item.label}: no title")
             if item.payload["do"] == "bad"
-            else {"row": item.item_id}
+            else ODD_RESULTS.get(item.payload["do"], {"row": item.item_id})
             for item in items
         ]
         return ends[:-1] if self._short else ends
@@ -73,13 +82,16 @@ class NeverCancelled:
         return None
 
 
-async def run_chunk(worker: Rows, *actions: str, cancelled: bool = False) -> list[ItemOutcome]:
-    sent: list[ItemOutcomes] = []
+async def run_chunk(
+    worker: Rows, *actions: str, cancelled: bool = False, sent: list[ItemOutcomes] | None = None
+) -> list[ItemOutcome]:
+    """The outcomes of one chunk of `actions`, in sending order (the messages in `sent`)."""
+    sent = [] if sent is None else sent
 
     async def send(message: bytes) -> None:
         sent.append(ItemOutcomes.model_validate_json(message))
 
-    outcomes = OutcomePublisher(send, max_batch=1000, linger=0.0)
+    outcomes = OutcomePublisher(send, max_batch=4, linger=0.0)
     cancellations = Cancellations(cast(JobStore, NeverCancelled()))
     if cancelled:
         cancellations.add("job-1")
@@ -128,6 +140,27 @@ async def test_a_chunk_runs_in_one_call_and_bad_items_fail_alone() -> None:
     assert outcomes[1].error is not None
     assert outcomes[1].error.category == ErrorCategory.VALIDATION_ERROR
     assert all(o.started_at is not None and o.attempt == 1 for o in outcomes)
+
+
+async def test_results_that_do_not_fit_in_an_outcome_are_dropped_and_the_items_succeed() -> None:
+    outcomes = await run_chunk(Rows(), "big", "ok", "not JSON", "not a dict")
+
+    assert ends(outcomes) == [
+        ("row-2", ItemStatus.SUCCEEDED, None),
+        ("row-3", ItemStatus.SUCCEEDED, {"row": "row-3"}),
+        ("row-4", ItemStatus.SUCCEEDED, None),
+        ("row-5", ItemStatus.SUCCEEDED, None),
+    ]
+
+
+async def test_a_chunk_bigger_than_a_message_goes_in_several_in_item_order() -> None:
+    sent: list[ItemOutcomes] = []
+
+    outcomes = await run_chunk(Rows(), *["ok"] * 9, sent=sent)
+
+    assert [len(message.outcomes) for message in sent] == [4, 4, 1]
+    assert [o.item_id for o in outcomes] == [f"row-{n}" for n in range(2, 11)]
+    assert {o.status for o in outcomes} == {ItemStatus.SUCCEEDED}
 
 
 async def test_a_transient_failure_of_the_whole_call_retries_the_batch() -> None:

@@ -9,10 +9,16 @@ import pytest
 from pydantic import ValidationError
 
 from jobs_shared.contracts import ItemError, ItemOutcome, ItemOutcomes, ItemStatus, JobType
-from jobs_shared.contracts.events import ReportedItemStatus, item_outcomes_json
+from jobs_shared.contracts.events import (
+    ReportedItemStatus,
+    SucceededOutcomes,
+    item_outcomes_json,
+    message_json,
+    outcome_json,
+)
 from jobs_shared.errors import ErrorCategory
 from jobs_shared.worker import JobRef
-from jobs_shared.worker.outcomes import OutcomeBuffer, OutcomePublisher
+from jobs_shared.worker.outcomes import OutcomeBatch, OutcomeBuffer, OutcomePublisher
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
 JOB = JobRef("job-1", "acme", JobType.ENRICHMENT, "ops@acme.test")
@@ -30,17 +36,22 @@ def outcome(
     )
 
 
+def decoded(batch: OutcomeBatch[str]) -> list[ItemOutcome]:
+    """The outcomes of `batch`'s message, as the tracker reads them."""
+    return ItemOutcomes.model_validate_json(batch.message()).outcomes
+
+
 def test_an_end_replaces_its_unsent_start_and_keeps_the_start_time() -> None:
     buffer: OutcomeBuffer[str] = OutcomeBuffer()
     buffer.add(JOB, outcome("a", ItemStatus.IN_PROGRESS), now=0.0)
     buffer.add(JOB, outcome("b", ItemStatus.IN_PROGRESS), now=0.0)
     buffer.add(JOB, outcome("a", ItemStatus.SUCCEEDED, seconds=2), now=0.1, waiter="a-done")
     [batch] = buffer.take(10)
-    assert [(o.item_id, o.status) for o in batch.outcomes] == [
+    assert [(o.item_id, o.status) for o in decoded(batch)] == [
         ("a", ItemStatus.SUCCEEDED),
         ("b", ItemStatus.IN_PROGRESS),
     ]
-    assert batch.outcomes[0].started_at == T0
+    assert decoded(batch)[0].started_at == T0
     assert batch.waiters == ["a-done"]
     assert len(buffer) == 0
 
@@ -48,10 +59,10 @@ def test_an_end_replaces_its_unsent_start_and_keeps_the_start_time() -> None:
 def test_an_end_whose_start_was_sent_goes_on_its_own() -> None:
     buffer: OutcomeBuffer[str] = OutcomeBuffer()
     buffer.add(JOB, outcome("a", ItemStatus.IN_PROGRESS), now=0.0)
-    assert [o.status for b in buffer.take(10) for o in b.outcomes] == [ItemStatus.IN_PROGRESS]
+    assert [o.status for b in buffer.take(10) for o in decoded(b)] == [ItemStatus.IN_PROGRESS]
     buffer.add(JOB, outcome("a", ItemStatus.SUCCEEDED, 2, started_at=T0), now=1.0, waiter="w")
     [batch] = buffer.take(10)
-    assert [o.status for o in batch.outcomes] == [ItemStatus.SUCCEEDED]
+    assert [o.status for o in decoded(batch)] == [ItemStatus.SUCCEEDED]
     assert batch.waiters == ["w"]
 
 
@@ -61,7 +72,7 @@ def test_the_oldest_outcomes_are_taken_first_one_batch_per_job() -> None:
         buffer.add(job, outcome(f"i{n}", ItemStatus.SKIPPED), now=float(n), waiter=f"w{n}")
     assert buffer.oldest_added_at == 0.0
     batches = buffer.take(4)
-    assert [(b.job.job_id, [o.item_id for o in b.outcomes], b.waiters) for b in batches] == [
+    assert [(b.job.job_id, [o.item_id for o in decoded(b)], b.waiters) for b in batches] == [
         ("job-1", ["i0", "i2"], ["w0", "w2"]),
         ("job-2", ["i1", "i3"], ["w1", "w3"]),
     ]
@@ -70,6 +81,28 @@ def test_the_oldest_outcomes_are_taken_first_one_batch_per_job() -> None:
     assert [o.item_id for o in message.outcomes] == ["i0", "i2"]
     assert len(buffer) == 1
     assert buffer.oldest_added_at == 4.0
+
+
+def test_outcomes_added_together_are_taken_whole_as_many_as_fit() -> None:
+    buffer: OutcomeBuffer[str] = OutcomeBuffer()
+    written = [outcome_json(outcome(f"w{n}", ItemStatus.SKIPPED)) for n in range(3)]
+    buffer.add_written(JOB, written, now=0.0, waiter="batch")
+    buffer.add(JOB, outcome("single", ItemStatus.SKIPPED), now=1.0, waiter="one")
+    assert len(buffer) == 4
+
+    [first] = buffer.take(3)
+    assert ([o.item_id for o in decoded(first)], first.waiters) == (["w0", "w1", "w2"], ["batch"])
+    [second] = buffer.take(3)
+    assert ([o.item_id for o in decoded(second)], second.waiters) == (["single"], ["one"])
+    assert len(buffer) == 0
+
+
+def test_outcomes_added_together_beyond_the_limit_are_still_taken_alone() -> None:
+    buffer: OutcomeBuffer[str] = OutcomeBuffer()
+    buffer.add(JOB, outcome("single", ItemStatus.SKIPPED), now=0.0)
+    buffer.add_written(JOB, [outcome_json(outcome("w", ItemStatus.SKIPPED))] * 5, 1.0, "w")
+    assert [len(decoded(b)) for b in buffer.take(2)] == [1]
+    assert [len(decoded(b)) for b in buffer.take(2)] == [5]
 
 
 class Sent:
@@ -194,9 +227,30 @@ async def test_a_batch_smaller_than_a_message_goes_after_the_linger() -> None:
     await publisher.close()
 
 
+async def test_written_outcomes_go_in_messages_of_the_batch_size_confirmed_together() -> None:
+    sent = Gated()
+    publisher = await started_publisher(sent, max_batch=2, linger=0)
+    written = [outcome_json(outcome(f"i{n}", ItemStatus.SKIPPED)) for n in range(5)]
+    confirmed = publisher.ended_written(JOB, written)
+    async with asyncio.timeout(2):
+        await sent.first_sent.wait()
+    await asyncio.sleep(0.01)
+    assert not confirmed.done()
+    sent.gate.set()
+    async with asyncio.timeout(2):
+        await confirmed
+    assert [[o.item_id for o in m.outcomes] for m in sent.messages] == [
+        ["i0", "i1"],
+        ["i2", "i3"],
+        ["i4"],
+    ]
+    await publisher.close()
+
+
 async def test_no_outcomes_are_confirmed_at_once() -> None:
     publisher = await started_publisher(Sent(), max_batch=10, linger=60)
     assert publisher.ended_all(JOB, []).done()
+    assert publisher.ended_written(JOB, []).done()
     await publisher.close()
 
 
@@ -221,7 +275,9 @@ def test_the_outcomes_json_a_worker_writes_is_the_message_pydantic_writes() -> N
         outcome("row-0000004", ItemStatus.SKIPPED),
     ]
     written = ItemOutcomes.model_validate_json(
-        item_outcomes_json(JOB.job_id, JOB.tenant, JOB.job_type, outcomes)
+        item_outcomes_json(
+            JOB.job_id, JOB.tenant, JOB.job_type, [outcome_json(o) for o in outcomes]
+        )
     )
     by_pydantic = ItemOutcomes.model_validate_json(
         ItemOutcomes(
@@ -232,13 +288,48 @@ def test_the_outcomes_json_a_worker_writes_is_the_message_pydantic_writes() -> N
     assert written.outcomes[0].result == {"product_id": "prd_1", "price": "12.50"}
 
 
+def test_a_succeeded_outcome_written_from_its_batch_is_the_one_pydantic_writes() -> None:
+    result = {"product_id": "prd_1", "price": Decimal("12.50")}
+    succeeded = SucceededOutcomes(attempt=3, at=T0 + timedelta(seconds=1), started_at=T0)
+    label = 'Sheet "Prices \\ €", row 2'  # quotes, a backslash and a non-ASCII character
+    written = succeeded.outcome_json("Prices!row-0000002", label, message_json(result))
+    expected = ItemOutcome(
+        item_id="Prices!row-0000002",
+        label=label,
+        status=ItemStatus.SUCCEEDED,
+        attempt=3,
+        at=T0 + timedelta(seconds=1),
+        started_at=T0,
+        result=result,
+    )
+    [read] = ItemOutcomes.model_validate_json(
+        item_outcomes_json(JOB.job_id, JOB.tenant, JOB.job_type, [written])
+    ).outcomes
+    [by_pydantic] = ItemOutcomes.model_validate_json(
+        ItemOutcomes(
+            job_id=JOB.job_id, tenant=JOB.tenant, job_type=JOB.job_type, outcomes=[expected]
+        ).model_dump_json()
+    ).outcomes
+    assert read == by_pydantic
+    assert read.result == {"product_id": "prd_1", "price": "12.50"}
+    without = succeeded.outcome_json("row-1", "Row 1", b"null")
+    assert (
+        ItemOutcomes.model_validate_json(
+            item_outcomes_json(JOB.job_id, JOB.tenant, JOB.job_type, [without])
+        )
+        .outcomes[0]
+        .result
+        is None
+    )
+
+
 def test_a_result_key_that_is_not_text_is_written_as_text() -> None:
     careless = {7: ["a"]}  # what a worker could return despite its type
     sent = ItemOutcome(
         item_id="a", status=ItemStatus.SUCCEEDED, at=T0, result=cast(dict[str, Any], careless)
     )
     written = ItemOutcomes.model_validate_json(
-        item_outcomes_json(JOB.job_id, JOB.tenant, JOB.job_type, [sent])
+        item_outcomes_json(JOB.job_id, JOB.tenant, JOB.job_type, [outcome_json(sent)])
     )
     assert written.outcomes[0].result == {"7": ["a"]}
 
@@ -247,7 +338,7 @@ def test_a_failed_outcome_without_an_error_is_refused_when_built_and_when_receiv
     with pytest.raises(ValueError, match="needs an error"):
         ItemOutcome(item_id="a", status=ItemStatus.FAILED, at=T0)
     sent = item_outcomes_json(
-        JOB.job_id, JOB.tenant, JOB.job_type, [outcome("a", ItemStatus.SKIPPED)]
+        JOB.job_id, JOB.tenant, JOB.job_type, [outcome_json(outcome("a", ItemStatus.SKIPPED))]
     )
     with pytest.raises(ValidationError, match="needs an error"):
         ItemOutcomes.model_validate_json(sent.replace(b'"skipped"', b'"failed"'))

@@ -22,10 +22,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pydantic_core import PydanticSerializationError, to_json
-
 from jobs_shared.contracts import ItemOutcome, ItemStatus, WorkChunk, WorkItem, utc_now
-from jobs_shared.contracts.events import ItemError, ReportedItemStatus
+from jobs_shared.contracts.events import (
+    ItemError,
+    ReportedItemStatus,
+    SucceededOutcomes,
+    message_json,
+    outcome_json,
+)
 from jobs_shared.worker.base import BatchResult, BatchWorker, ItemContext, JobRef, Worker
 from jobs_shared.worker.cancellation import Cancellations
 from jobs_shared.worker.drain import Drain
@@ -38,6 +42,7 @@ log = logging.getLogger(__name__)
 
 MAX_RESULT_BYTES = 16_384
 """An item's result is a summary for the Items page; a bigger one is dropped (and logged)."""
+_NO_RESULT = b"null"
 
 Confirmed = asyncio.Future[None]
 
@@ -162,16 +167,19 @@ class ChunkRunner:
                 )
         ended_at = utc_now()
         if attempted.failure is not None:  # the batch failed as a whole
-            outcomes = [
+            failed = [
                 _ending(item, attempted, first_attempt, started_at, ended_at) for item in items
             ]
-        else:
-            number = first_attempt + attempted.attempts - 1
-            outcomes = [
-                _batch_ending(item, end, number, started_at, ended_at)
-                for item, end in zip(items, ends, strict=True)
-            ]
-        return [self._outcomes.ended_all(job, outcomes)]
+            return [self._outcomes.ended_all(job, failed)]
+        number = first_attempt + attempted.attempts - 1
+        succeeded = SucceededOutcomes(attempt=number, at=ended_at, started_at=started_at)
+        written = [
+            outcome_json(_final_outcome(item, number, started_at, ended_at, None, classify(end)))
+            if isinstance(end, Exception)
+            else succeeded.outcome_json(item.item_id, item.label, _result_json(item, end))
+            for item, end in zip(items, ends, strict=True)
+        ]
+        return [self._outcomes.ended_written(job, written)]
 
     def _skip_all(self, job: JobRef, items: Sequence[WorkItem], attempt_number: int) -> Confirmed:
         at = utc_now()
@@ -184,15 +192,6 @@ def _ending(
 ) -> ItemOutcome:
     number = first_attempt + attempted.attempts - 1
     return _final_outcome(item, number, started_at, at, attempted.result, attempted.failure)
-
-
-def _batch_ending(
-    item: WorkItem, end: BatchResult, number: int, started_at: datetime, at: datetime
-) -> ItemOutcome:
-    """An item's own end in a batch that ran (attempt `number`)."""
-    if isinstance(end, Exception):
-        return _final_outcome(item, number, started_at, at, None, classify(end))
-    return _final_outcome(item, number, started_at, at, end, None)
 
 
 def _final_outcome(
@@ -246,17 +245,24 @@ def _outcome(
 
 def _reportable(item: WorkItem, result: dict[str, Any] | None) -> dict[str, Any] | None:
     """`result` if it fits in an outcome; else None: the item still succeeded."""
+    return None if _result_json(item, result) == _NO_RESULT else result
+
+
+
+def _result_json(item: WorkItem, result: dict[str, Any] | None) -> bytes:
+    """`result` as JSON if it fits in an outcome; else `_NO_RESULT` (and a log line saying
+    why): the item still succeeded."""
     if result is None:
-        return None
+        return _NO_RESULT
     if not isinstance(result, dict):
         log.warning("item %s: its result is not a dict; dropping it", item.item_id)
-        return None
+        return _NO_RESULT
     try:
-        size = len(to_json(result))
-    except PydanticSerializationError as error:
+        written = message_json(result)
+    except TypeError as error:  # orjson's error, raised for what neither it nor pydantic writes
         log.warning("item %s: its result is not JSON (%s); dropping it", item.item_id, error)
-        return None
-    if size > MAX_RESULT_BYTES:
-        log.warning("item %s: its result has %d bytes; dropping it", item.item_id, size)
-        return None
-    return result
+        return _NO_RESULT
+    if len(written) > MAX_RESULT_BYTES:
+        log.warning("item %s: its result has %d bytes; dropping it", item.item_id, len(written))
+        return _NO_RESULT
+    return written

@@ -4,10 +4,13 @@ One message per outcome would cap the system at the broker's per-message rate, s
 outcomes wait in a buffer until ~`max_batch` of them are there or the oldest has
 waited `linger` seconds, and go out as one message per job. An item that ends while
 its `in_progress` outcome is still waiting is coalesced: only the final outcome is
-sent, carrying `started_at`, so a fast item costs one outcome, not two.
+sent, carrying `started_at`, so a fast item costs one outcome, not two. Outcomes are
+written as JSON as they enter the buffer; a batch worker's come written already
+(`ended_written`), so that its items cost no `ItemOutcome` each.
 
 `ended()` returns a future that resolves once the broker confirmed the message holding
-that outcome (`ended_all()`: every message holding one of those outcomes): a chunk is
+that outcome (`ended_all()`, `ended_written()`: every message holding one of those
+outcomes): a chunk is
 acked only after every one of its outcomes is confirmed, so a replica that dies never
 loses an outcome whose item it acked. `started()` is fire and forget: a lost start is
 harmless (the final outcome carries `started_at`).
@@ -17,12 +20,13 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from jobs_shared.contracts import ItemOutcome, ItemStatus
-from jobs_shared.contracts.events import item_outcomes_json
+from jobs_shared.contracts.events import item_outcomes_json, outcome_json
 from jobs_shared.worker.base import JobRef
 
 log = logging.getLogger(__name__)
@@ -32,18 +36,21 @@ W = TypeVar("W")
 
 @dataclass(slots=True)
 class _Entry(Generic[W]):
+    """Outcomes added together, as JSON; `start` is set while the entry is an unsent start."""
+
     job: JobRef
-    outcome: ItemOutcome
+    outcomes: list[bytes]
     added_at: float
     waiters: list[W] = field(default_factory=list)
+    start: ItemOutcome | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class OutcomeBatch(Generic[W]):
-    """The outcomes of one job taken from the buffer: one `ItemOutcomes` message."""
+    """The outcomes of one job taken from the buffer (as JSON): one `ItemOutcomes` message."""
 
     job: JobRef
-    outcomes: list[ItemOutcome]
+    outcomes: list[bytes]
     waiters: list[W]
 
     def message(self) -> bytes:
@@ -53,14 +60,20 @@ class OutcomeBatch(Generic[W]):
 
 
 class OutcomeBuffer(Generic[W]):
-    """Unsent outcomes in arrival order; pure (the publisher supplies times and waiters)."""
+    """Unsent outcomes in arrival order; pure (the publisher supplies times and waiters).
+
+    An entry holds the outcomes added together: one (`add`), or a batch's, already
+    written (`add_written`), which costs one entry, not one per item, and is never split.
+    """
 
     def __init__(self) -> None:
-        self._entries: list[_Entry[W]] = []
+        self._entries: deque[_Entry[W]] = deque()
         self._unsent_starts: dict[tuple[str, str], _Entry[W]] = {}
+        self._outcomes = 0
 
     def __len__(self) -> int:
-        return len(self._entries)
+        """The unsent outcomes."""
+        return self._outcomes
 
     @property
     def oldest_added_at(self) -> float | None:
@@ -71,32 +84,48 @@ class OutcomeBuffer(Generic[W]):
         waiters = [] if waiter is None else [waiter]
         if outcome.status != ItemStatus.IN_PROGRESS:
             start = self._unsent_starts.pop(key, None)
-            if start is not None:
+            if start is not None and start.start is not None:
                 if outcome.started_at is None:
-                    outcome = dataclasses.replace(outcome, started_at=start.outcome.at)
-                start.outcome = outcome
+                    outcome = dataclasses.replace(outcome, started_at=start.start.at)
+                start.outcomes = [outcome_json(outcome)]
+                start.start = None
                 start.waiters.extend(waiters)
                 return
-        entry = _Entry(job, outcome, now, waiters)
-        self._entries.append(entry)
-        if outcome.status == ItemStatus.IN_PROGRESS:
-            self._unsent_starts[key] = entry
+            self._append(_Entry(job, [outcome_json(outcome)], now, waiters))
+            return
+        entry = _Entry(job, [outcome_json(outcome)], now, waiters, start=outcome)
+        self._append(entry)
+        self._unsent_starts[key] = entry
+
+    def add_written(self, job: JobRef, outcomes: list[bytes], now: float, waiter: W) -> None:
+        """Final outcomes already written as JSON, of items that reported no start."""
+        self._append(_Entry(job, outcomes, now, [waiter]))
 
     def take(self, limit: int) -> list[OutcomeBatch[W]]:
-        """Up to `limit` of the oldest outcomes, grouped by job (first-seen order)."""
-        taken = self._entries[:limit]
-        del self._entries[:limit]
+        """The oldest entries, grouped by job (first-seen order): as many as fit in `limit`
+        outcomes, and at least one."""
         batches: dict[str, OutcomeBatch[W]] = {}
-        for entry in taken:
-            key = (entry.job.job_id, entry.outcome.item_id)
-            if self._unsent_starts.get(key) is entry:
-                del self._unsent_starts[key]
+        taken = 0
+        entries = self._entries
+        while entries and (taken == 0 or taken + len(entries[0].outcomes) <= limit):
+            entry = entries.popleft()
+            taken += len(entry.outcomes)
+            if entry.start is not None:
+                key = (entry.job.job_id, entry.start.item_id)
+                if self._unsent_starts.get(key) is entry:
+                    del self._unsent_starts[key]
+                entry.start = None
             batch = batches.get(entry.job.job_id)
             if batch is None:
                 batch = batches[entry.job.job_id] = OutcomeBatch(entry.job, [], [])
-            batch.outcomes.append(entry.outcome)
+            batch.outcomes.extend(entry.outcomes)
             batch.waiters.extend(entry.waiters)
+        self._outcomes -= taken
         return list(batches.values())
+
+    def _append(self, entry: _Entry[W]) -> None:
+        self._entries.append(entry)
+        self._outcomes += len(entry.outcomes)
 
 
 Send = Callable[[bytes], Awaitable[None]]
@@ -104,9 +133,10 @@ Send = Callable[[bytes], Awaitable[None]]
 
 
 class _Confirmation:
-    """Resolves its future once each of `count` outcomes was confirmed, or fails it with the
-    first error: one future for a whole batch's outcomes, which may leave in several messages
-    (a future per outcome, each gathered, cost a batch worker more than building the outcome).
+    """Resolves its future once each of `count` buffer entries (an outcome, or a part of a
+    batch's) was confirmed, or fails it with the first error: one future for a whole
+    batch's outcomes, which may leave in several messages (a future per outcome, each
+    gathered, cost a batch worker more than building the outcome).
     """
 
     __slots__ = ("_unconfirmed", "future")
@@ -164,6 +194,25 @@ class OutcomePublisher:
         now = loop.time()
         for outcome in outcomes:
             self._buffer.add(job, outcome, now, confirmation)
+        self._wake_if_due(was_empty)
+        return future
+
+    def ended_written(self, job: JobRef, outcomes: Sequence[bytes]) -> asyncio.Future[None]:
+        """Add final outcomes already written as JSON (`outcome_json`, `SucceededOutcomes`),
+        of items that reported no start (a batch's): in entries of at most a message's
+        outcomes, each confirmed as one. The future resolves once every one is confirmed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        size = self._max_batch
+        parts = [list(outcomes[at : at + size]) for at in range(0, len(outcomes), size)]
+        if not parts:
+            future.set_result(None)
+            return future
+        confirmation = _Confirmation(future, len(parts))
+        was_empty = not self._buffer
+        now = loop.time()
+        for part in parts:
+            self._buffer.add_written(job, part, now, confirmation)
         self._wake_if_due(was_empty)
         return future
 
