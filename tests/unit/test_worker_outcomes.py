@@ -312,6 +312,8 @@ def test_a_succeeded_outcome_written_from_its_batch_is_the_one_pydantic_writes()
     ).outcomes
     assert read == by_pydantic
     assert read.result == {"product_id": "prd_1", "price": "12.50"}
+    with pytest.raises(ValueError, match="count from 1"):
+        SucceededOutcomes(attempt=0, at=T0, started_at=T0)
     without = succeeded.outcome_json("row-1", "Row 1", b"null")
     assert (
         ItemOutcomes.model_validate_json(

@@ -248,7 +248,6 @@ def _reportable(item: WorkItem, result: dict[str, Any] | None) -> dict[str, Any]
     return None if _result_json(item, result) == _NO_RESULT else result
 
 
-
 def _result_json(item: WorkItem, result: dict[str, Any] | None) -> bytes:
     """`result` as JSON if it fits in an outcome; else `_NO_RESULT` (and a log line saying
     why): the item still succeeded."""

@@ -10,10 +10,9 @@ written as JSON as they enter the buffer; a batch worker's come written already
 
 `ended()` returns a future that resolves once the broker confirmed the message holding
 that outcome (`ended_all()`, `ended_written()`: every message holding one of those
-outcomes): a chunk is
-acked only after every one of its outcomes is confirmed, so a replica that dies never
-loses an outcome whose item it acked. `started()` is fire and forget: a lost start is
-harmless (the final outcome carries `started_at`).
+outcomes): a chunk is acked only after every one of its outcomes is confirmed, so a
+replica that dies never loses an outcome whose item it acked. `started()` is fire and
+forget: a lost start is harmless (the final outcome carries `started_at`).
 """
 
 import asyncio
