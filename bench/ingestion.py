@@ -560,15 +560,18 @@ EXPLAINED = [
     "to 6.6: too little for a payload type per worker in the runtime); SQLite without "
     "rowid, with 8 KB pages, a 512 MB cache or memory-mapped (within the spread); the "
     "tracker's outcome decoding without `__post_init__`, with plain datetimes or with "
-    "the status as text (within a tenth).",
+    "the status as text (within a tenth). Tried in the bench and left out: up to four of "
+    "the reader's batches queued in the planner instead of one, so that the reader "
+    "waits less on a planner awaiting the broker's confirmation (three alternating "
+    "pairs: 1.90, 1.76 and 1.77 with one, 1.81, 1.95 and 1.84 with four).",
     "",
     "Where it stands: the XLSX and the PDF meet the goal with room; the CSV is under it "
     "in most runs, not reliably. Five-round medians of the final code: 2.02 (the table "
     "above: runs 2.03, 2.10, 2.02, 1.79 and 1.92, in a slow phase of the machine where "
     "the processes used 3.65 parses of CPU), 1.87 (`uv run python -m bench.ingestion "
     "--only csv --runs 5 --no-write`: 1.87, 1.78, 2.03, 1.87 and 1.80, 3.24 parses) and, "
-    "with two worker replicas, 1.94 (three rounds). Over the eighth session's 14 single "
-    "runs of the new code: 1.77 to 2.10, median 1.87, four over 2 (the seventh "
+    "with two worker replicas, 1.94 (three rounds). Over the eighth session's 17 single "
+    "runs of the new code: 1.76 to 2.10, median 1.87, four over 2 (the seventh "
     "session's 27: 1.70 to 2.46, median 1.97, 13 over 2). The machine's speed still "
     "drifts (the CSV's parse 3.4 to 5.7 s this session, 1.9 s in the sixth): in slower "
     "phases the services lose more than the parse alone does. What is left to take, "
