@@ -227,26 +227,6 @@ async def test_a_batch_smaller_than_a_message_goes_after_the_linger() -> None:
     await publisher.close()
 
 
-async def test_written_outcomes_go_in_messages_of_the_batch_size_confirmed_together() -> None:
-    sent = Gated()
-    publisher = await started_publisher(sent, max_batch=2, linger=0)
-    written = [outcome_json(outcome(f"i{n}", ItemStatus.SKIPPED)) for n in range(5)]
-    confirmed = publisher.ended_written(JOB, written)
-    async with asyncio.timeout(2):
-        await sent.first_sent.wait()
-    await asyncio.sleep(0.01)
-    assert not confirmed.done()
-    sent.gate.set()
-    async with asyncio.timeout(2):
-        await confirmed
-    assert [[o.item_id for o in m.outcomes] for m in sent.messages] == [
-        ["i0", "i1"],
-        ["i2", "i3"],
-        ["i4"],
-    ]
-    await publisher.close()
-
-
 async def test_no_outcomes_are_confirmed_at_once() -> None:
     publisher = await started_publisher(Sent(), max_batch=10, linger=60)
     assert publisher.ended_all(JOB, []).done()

@@ -179,39 +179,39 @@ class OutcomePublisher:
         self._wake_if_due(was_empty)
 
     def ended(self, job: JobRef, outcome: ItemOutcome) -> asyncio.Future[None]:
-        return self.ended_all(job, [outcome])
+        """Add a final `outcome` (it replaces its item's start, if that is still unsent); the
+        future resolves once it is confirmed."""
+        return self._added(1, lambda now, waiter: self._buffer.add(job, outcome, now, waiter))
 
     def ended_all(self, job: JobRef, outcomes: Sequence[ItemOutcome]) -> asyncio.Future[None]:
-        """Add final `outcomes`; the future resolves once every one of them is confirmed."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
-        if not outcomes:
-            future.set_result(None)
-            return future
-        confirmation = _Confirmation(future, len(outcomes))
-        was_empty = not self._buffer
-        now = loop.time()
-        for outcome in outcomes:
-            self._buffer.add(job, outcome, now, confirmation)
-        self._wake_if_due(was_empty)
-        return future
+        """Add final `outcomes` of items that reported no start (skipped, or a batch's)."""
+        return self.ended_written(job, [outcome_json(outcome) for outcome in outcomes])
 
     def ended_written(self, job: JobRef, outcomes: Sequence[bytes]) -> asyncio.Future[None]:
         """Add final outcomes already written as JSON (`outcome_json`, `SucceededOutcomes`),
-        of items that reported no start (a batch's): in entries of at most a message's
-        outcomes, each confirmed as one. The future resolves once every one is confirmed."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
+        of items that reported no start: in entries of at most a message's outcomes, each
+        confirmed as one. The future resolves once every one is confirmed."""
         size = self._max_batch
         parts = [list(outcomes[at : at + size]) for at in range(0, len(outcomes), size)]
-        if not parts:
+
+        def add(now: float, waiter: _Confirmation) -> None:
+            for part in parts:
+                self._buffer.add_written(job, part, now, waiter)
+
+        return self._added(len(parts), add)
+
+    def _added(
+        self, entries: int, add: Callable[[float, _Confirmation], None]
+    ) -> asyncio.Future[None]:
+        """Run `add`, which puts `entries` buffer entries in (given the time and their
+        waiter); the future resolves once every one of them is confirmed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        if not entries:
             future.set_result(None)
             return future
-        confirmation = _Confirmation(future, len(parts))
         was_empty = not self._buffer
-        now = loop.time()
-        for part in parts:
-            self._buffer.add_written(job, part, now, confirmation)
+        add(loop.time(), _Confirmation(future, entries))
         self._wake_if_due(was_empty)
         return future
 
