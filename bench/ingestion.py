@@ -463,12 +463,13 @@ EXPLAINED = [
     "3.6 before the eighth; the XLSX 2.4), and on two cores the end-to-end time cannot "
     "be less than half of that: the CPU table's last column over 2 is the lowest ratio "
     "these processes allow (1.6 to 1.8 for the CSV, 1.2 for the XLSX). In parses of "
-    "CPU, for the CSV (the median runs of this table and of `--only csv --runs 5`): the "
+    "CPU, for the CSV (the median runs of this session's five-round runs): the "
     "worker's document reader 1.4 to 1.5 (it parses each row, builds its item and writes "
     "the chunk's JSON; alone, in one process, the items add an eighth to the parse, so "
     "most of the rest is the parse running slower while the other core is busy), the "
-    "worker's own process 1.05 to 1.3 (its event loop, and its SQLite writer thread at "
-    "about a third of it), the tracker 0.6, RabbitMQ 0.15 to 0.2, the gateway 0.05. In "
+    "worker's own process 1.0 to 1.3 (its event loop, and its SQLite writer thread at "
+    "about a third of it), the tracker 0.5 to 0.6, RabbitMQ 0.15 to 0.2, the gateway "
+    "0.05. In "
     "the worker's event loop, by py-spy: validating products a fifth, the catalog's rows "
     "a seventh (ids, search text, JSON), decoding chunks an eighth, AMQP framing and "
     "socket writes a fifteenth, the items' outcomes a fifteenth (a quarter before the "
@@ -476,10 +477,11 @@ EXPLAINED = [
     "far more to parse than to track, so its ratio is near 1; an XLSX row costs nearly "
     "twice a CSV row to parse, so the same tracking weighs half as much.",
     "",
-    "The picture shows when: both cores are full from the first chunk to the last; the "
-    "reader gets about 0.8 of one core for most of the run (the worker, the tracker and "
-    "RabbitMQ take the rest) and is now the last to finish, the worker working off its "
-    "last chunks within a second after it. The XLSX reader first spends more than a "
+    "The picture shows when: the cores are nearly full (1.6 to 1.95 of the two) from the "
+    "first chunk to the last; the reader gets about 0.8 to 0.9 of one core for most of "
+    "the run (the worker, the tracker and RabbitMQ take the rest) and is the last to "
+    "finish, the worker working off its last chunk within a fraction of a second after "
+    "it. The XLSX reader first spends more than a "
     "second alone: python-calamine reads the whole sheet before it yields the first "
     "row, so nothing downstream can start (the raw parse pays that second too).",
     "",
@@ -563,22 +565,26 @@ EXPLAINED = [
     "the status as text (within a tenth). Tried in the bench and left out: up to four of "
     "the reader's batches queued in the planner instead of one, so that the reader "
     "waits less on a planner awaiting the broker's confirmation (three alternating "
-    "pairs: 1.90, 1.76 and 1.77 with one, 1.81, 1.95 and 1.84 with four).",
+    "pairs: 1.90, 1.76 and 1.77 with one, 1.81, 1.95 and 1.84 with four); the document "
+    "reader scheduled as a batch process (`SCHED_BATCH`: longer time slices; 1.75, 1.85 "
+    "and 1.89 without, 1.76, 1.92 and 1.78 with).",
     "",
-    "Where it stands: the XLSX and the PDF meet the goal with room; the CSV is under it "
-    "in most runs, not reliably. Five-round medians of the final code: 2.02 (the table "
-    "above: runs 2.03, 2.10, 2.02, 1.79 and 1.92, in a slow phase of the machine where "
-    "the processes used 3.65 parses of CPU), 1.87 (`uv run python -m bench.ingestion "
-    "--only csv --runs 5 --no-write`: 1.87, 1.78, 2.03, 1.87 and 1.80, 3.24 parses) and, "
-    "with two worker replicas, 1.94 (three rounds). Over the eighth session's 17 single "
-    "runs of the new code: 1.76 to 2.10, median 1.87, four over 2 (the seventh "
-    "session's 27: 1.70 to 2.46, median 1.97, 13 over 2). The machine's speed still "
-    "drifts (the CSV's parse 3.4 to 5.7 s this session, 1.9 s in the sixth): in slower "
-    "phases the services lose more than the parse alone does. What is left to take, "
-    "each a twentieth or less of all the CPU: the worker's product validation (a fifth "
-    "of its event loop), the catalog's SQLite writes (a third of the worker's CPU, half "
-    "of that the brand, category and source indexes the product list's filters need), "
-    "the tracker's decoding and item documents, the reader's items.",
+    "Where it stands: all three files meet the goal; the CSV with less room than the "
+    "others. Five-round CSV medians of the final code: 1.79 (the table above: runs 1.81, "
+    "1.78, 1.79, 1.92 and 1.77), 1.87 (`uv run python -m bench.ingestion --only csv "
+    "--runs 5 --no-write`: 1.87, 1.78, 2.03, 1.87 and 1.80, 3.24 parses of CPU) and 2.02 "
+    "(an earlier `uv run python -m bench.ingestion --runs 5`, in the session's first "
+    "forty minutes, a slow phase of the machine where the processes used 3.65 parses: 2.03, "
+    "2.10, 2.02, 1.79 and 1.92); with two worker replicas 1.94 (three rounds). Over the "
+    "eighth session's 25 single runs of the final code with one worker: 1.75 to 2.10, "
+    "median 1.81, four over 2, all four in those first forty minutes (the seventh session's "
+    "27: 1.70 to 2.46, median 1.97, 13 over 2). The machine's speed still drifts (the "
+    "CSV's parse 3.4 to 5.7 s this session, 1.9 s in the sixth): in slower phases the "
+    "services lose more than the parse alone does. What is left to take, each a "
+    "twentieth or less of all the CPU: the worker's product validation (a fifth of its "
+    "event loop), the catalog's SQLite writes (a third of the worker's CPU, a third of "
+    "that the brand index the product list's filter needs), the tracker's decoding and "
+    "item documents, the reader's items.",
 ]
 
 
