@@ -13,9 +13,9 @@ from jobs_shared.contracts.events import (
     ReportedItemStatus,
     SucceededOutcomes,
     item_outcomes_json,
-    message_json,
     outcome_json,
 )
+from jobs_shared.contracts.writing import message_json
 from jobs_shared.errors import ErrorCategory
 from jobs_shared.worker import JobRef
 from jobs_shared.worker.outcomes import OutcomeBatch, OutcomeBuffer, OutcomePublisher

@@ -13,11 +13,11 @@ from typing import Annotated, Any, Literal
 
 import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-from pydantic_core import to_jsonable_python
 
 from jobs_shared.contracts.commands import CancelJob, SubmitJob
 from jobs_shared.contracts.views import JobView
 from jobs_shared.contracts.vocabulary import ItemStatus, JobType, utc_now
+from jobs_shared.contracts.writing import message_json, object_with_array
 from jobs_shared.errors import ErrorCategory
 
 
@@ -112,13 +112,6 @@ def outcome_json(outcome: ItemOutcome) -> bytes:
     return message_json(outcome)
 
 
-def message_json(value: object) -> bytes:
-    """`value` as JSON the way a worker writes outcomes: by orjson (dataclasses and all), at
-    a third of the cost of building the pydantic model and having it write the message;
-    pydantic writes what orjson cannot (an `ItemError`, a Decimal in a result)."""
-    return orjson.dumps(value, default=to_jsonable_python, option=orjson.OPT_NON_STR_KEYS)
-
-
 class SucceededOutcomes:
     """Writes the `succeeded` outcomes of items that ended together (a batch's items: same
     attempt, start and end) as JSON, each from its item's id, label and result JSON plus
@@ -159,10 +152,8 @@ def item_outcomes_json(
     """An `ItemOutcomes` message as JSON, around outcomes already written as JSON
     (`outcome_json`, `SucceededOutcomes`); the tracker validates it when it arrives, and a
     test holds it equal to the message pydantic writes."""
-    header = message_json(
-        {"job_id": job_id, "tenant": tenant, "job_type": job_type, "at": utc_now()}
-    )
-    return b'%b,"outcomes":[%b]}' % (header[:-1], b",".join(outcomes_json))
+    header = {"job_id": job_id, "tenant": tenant, "job_type": job_type, "at": utc_now()}
+    return object_with_array(header, "outcomes", outcomes_json)
 
 
 class JobsUpdated(BaseModel):

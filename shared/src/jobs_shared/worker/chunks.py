@@ -27,9 +27,9 @@ from jobs_shared.contracts.events import (
     ItemError,
     ReportedItemStatus,
     SucceededOutcomes,
-    message_json,
     outcome_json,
 )
+from jobs_shared.contracts.writing import message_json
 from jobs_shared.worker.base import BatchResult, BatchWorker, ItemContext, JobRef, Worker
 from jobs_shared.worker.cancellation import Cancellations
 from jobs_shared.worker.drain import Drain

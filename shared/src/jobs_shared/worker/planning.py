@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol, Self
 
-import orjson
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import to_json
 
@@ -49,6 +48,7 @@ from jobs_shared.contracts import (
 from jobs_shared.contracts.commands import RETRY_ITEMS_PARAM
 from jobs_shared.contracts.events import JobEvent
 from jobs_shared.contracts.work import EncodedItems
+from jobs_shared.contracts.writing import object_with_array
 from jobs_shared.store import JobStore
 from jobs_shared.worker.base import PlannedItems, Worker
 from jobs_shared.worker.cancellation import Cancellations
@@ -238,17 +238,14 @@ def _chunk_json(job: RunJob, number: int, items: Sequence[PlannedItems]) -> byte
         arrays.append(element.items_json)
     if run:
         arrays.append(to_json(run))
-    head = orjson.dumps(
-        {
-            "job_id": job.job_id,
-            "tenant": job.tenant,
-            "job_type": job.job_type,
-            "user_email": job.user_email,
-            "chunk": number,
-        }
-    )
-    joined = b",".join(array[1:-1] for array in arrays if array != b"[]")
-    return head[:-1] + b',"items":[' + joined + b"]}"
+    head = {
+        "job_id": job.job_id,
+        "tenant": job.tenant,
+        "job_type": job.job_type,
+        "user_email": job.user_email,
+        "chunk": number,
+    }
+    return object_with_array(head, "items", (a[1:-1] for a in arrays if a != b"[]"))
 
 
 @dataclass(frozen=True, slots=True)
